@@ -1,0 +1,113 @@
+/**
+ * The one error registry. Every error Tradetrail reports has a stable code
+ * (`TT_ERR_<AREA>_<WHAT>`), an HTTP status and a message that says what to fix.
+ * Codes are never reused or renamed: clients and alert rules match on them.
+ */
+
+/** One problem found in one event of a batch. */
+export interface Problem {
+  /** Index of the event in the batch (absent for problems with the batch itself). */
+  index?: number
+  /** JSON pointer to the offending field, e.g. `/data` or `/severity`. */
+  path: string
+  code: string
+  message: string
+}
+
+/** Base class of every error Tradetrail throws on purpose. */
+export class TradetrailError extends Error {
+  readonly code: string
+  readonly statusCode: number
+  readonly problems: Problem[] | undefined
+
+  constructor(code: string, statusCode: number, message: string, problems?: Problem[]) {
+    super(message)
+    this.name = 'TradetrailError'
+    this.code = code
+    this.statusCode = statusCode
+    this.problems = problems
+  }
+
+  toJSON(): { code: string; message: string; problems?: Problem[] } {
+    return this.problems ? { code: this.code, message: this.message, problems: this.problems } : { code: this.code, message: this.message }
+  }
+}
+
+type Template<A extends unknown[]> = (...args: A) => string
+
+/** A registered error: call `create(...)` to get a throwable instance. */
+export interface ErrorDefinition<A extends unknown[]> {
+  readonly code: string
+  readonly statusCode: number
+  create(...args: A): TradetrailError
+  /** Like `create`, with the problems that make up the error attached. */
+  withProblems(problems: Problem[], ...args: A): TradetrailError
+  is(error: unknown): error is TradetrailError
+}
+
+const registry = new Map<string, ErrorDefinition<never>>()
+
+function define<A extends unknown[]>(code: string, statusCode: number, template: Template<A>): ErrorDefinition<A> {
+  if (registry.has(code)) throw new Error(`error code ${code} registered twice`)
+  const definition: ErrorDefinition<A> = {
+    code,
+    statusCode,
+    create: (...args) => new TradetrailError(code, statusCode, template(...args)),
+    withProblems: (problems, ...args) => new TradetrailError(code, statusCode, template(...args), problems),
+    is: (error): error is TradetrailError => error instanceof TradetrailError && error.code === code,
+  }
+  registry.set(code, definition as ErrorDefinition<never>)
+  return definition
+}
+
+/** Every code with its HTTP status, for docs and tests. */
+export function listErrorCodes(): Array<{ code: string; statusCode: number }> {
+  return [...registry.values()].map(({ code, statusCode }) => ({ code, statusCode }))
+}
+
+// Event validation: one code per kind of problem; `path` says where.
+export const ERR_EVENT_INVALID = define('TT_ERR_EVENT_INVALID', 400, (count: number, first: string) =>
+  count === 1 ? `The batch was rejected whole: ${first}` : `The batch was rejected whole: ${count} problems, first: ${first}`)
+export const ERR_EVENT_NOT_OBJECT = define('TT_ERR_EVENT_NOT_OBJECT', 400, () => 'an event must be a JSON object')
+export const ERR_EVENT_MISSING_FIELD = define('TT_ERR_EVENT_MISSING_FIELD', 400, (field: string) => `required field "${field}" is missing`)
+export const ERR_EVENT_UNKNOWN_FIELD = define('TT_ERR_EVENT_UNKNOWN_FIELD', 400, (field: string) =>
+  `unknown field "${field}": put custom values in "data" (business fields) or "metadata" (technical context)`)
+export const ERR_EVENT_SERVER_FIELD = define('TT_ERR_EVENT_SERVER_FIELD', 400, (field: string) =>
+  `field "${field}" is set by the server; remove it from the event`)
+export const ERR_EVENT_WRONG_TYPE = define('TT_ERR_EVENT_WRONG_TYPE', 400, (field: string, expected: string) => `"${field}" must be ${expected}`)
+export const ERR_EVENT_BAD_VALUE = define('TT_ERR_EVENT_BAD_VALUE', 400, (field: string, rule: string) => `"${field}" ${rule}`)
+export const ERR_EVENT_TOO_LARGE = define('TT_ERR_EVENT_TOO_LARGE', 400, (field: string, limit: number, size: number) =>
+  `"${field}" is ${size} bytes as UTF-8 JSON; the limit is ${limit} bytes`)
+export const ERR_EVENT_BAD_TIMESTAMP = define('TT_ERR_EVENT_BAD_TIMESTAMP', 400, (field: string, value: string) =>
+  `"${field}" must be an RFC 3339 UTC timestamp like 2025-12-17T21:00:03.123456Z, got ${JSON.stringify(value.slice(0, 64))}`)
+export const ERR_EVENT_BAD_STRING = define('TT_ERR_EVENT_BAD_STRING', 400, (field: string) =>
+  `"${field}" contains a lone UTF-16 surrogate, which JSON cannot carry portably; send well-formed Unicode`)
+export const ERR_BATCH_EMPTY = define('TT_ERR_BATCH_EMPTY', 400, () => 'the batch holds no events; send at least one')
+export const ERR_BATCH_TOO_LARGE = define('TT_ERR_BATCH_TOO_LARGE', 413, (count: number, limit: number) =>
+  `the batch holds ${count} events; the limit is ${limit}: split it`)
+
+// Queries and filters.
+export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string) => `query parameter "${param}" ${rule}`)
+export const ERR_NOT_FOUND = define('TT_ERR_NOT_FOUND', 404, (what: string) => `${what} was not found`)
+
+// Storage.
+export const ERR_STORE_DATA_DIR = define('TT_ERR_STORE_DATA_DIR', 500, (path: string, reason: string) =>
+  `data directory ${path} cannot be used: ${reason}`)
+export const ERR_STORE_UNSAFE_DATA_DIR = define('TT_ERR_STORE_UNSAFE_DATA_DIR', 500, (path: string, reason: string) =>
+  `data directory ${path} ${reason}; audit records there may be lost on restart. Mount a persistent volume there`)
+export const ERR_STORE_CLOSED = define('TT_ERR_STORE_CLOSED', 503, () => 'the event store is closed')
+export const ERR_STORE_CORRUPT = define('TT_ERR_STORE_CORRUPT', 500, (reason: string) => `the event store is damaged: ${reason}; run "tradetrail verify"`)
+export const ERR_STORE_SCHEMA = define('TT_ERR_STORE_SCHEMA', 500, (found: number, supported: number) =>
+  `the store has schema version ${found}, newer than this Tradetrail supports (${supported}); upgrade Tradetrail`)
+
+// Signing and retention.
+export const ERR_SIGNING_KEY = define('TT_ERR_SIGNING_KEY', 500, (path: string, reason: string) => `signing key ${path}: ${reason}`)
+export const ERR_RETENTION_INVALID = define('TT_ERR_RETENTION_INVALID', 400, (reason: string) => `retention: ${reason}`)
+
+// Import.
+export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: string, count: number, first: string) =>
+  `${file}: ${count} bad line${count === 1 ? '' : 's'}, nothing imported (--strict); first: ${first}`)
+export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, reason: string) => `cannot read ${file}: ${reason}`)
+
+// Command line and configuration.
+export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (reason: string) => reason)

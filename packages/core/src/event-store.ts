@@ -1,0 +1,111 @@
+/**
+ * The storage contract. Adapters (SQLite in packages/server/src/sqlite, PostgreSQL
+ * later) implement it; nothing above an adapter knows which database it talks to.
+ * Every adapter runs the same contract suite (packages/server/test/contract).
+ */
+import type { Severity, StoredEvent } from './event.ts'
+import type { ChainFields } from './hash-chain.ts'
+import type { PreparedEvent } from './validate-event.ts'
+
+/** What `append` did with a batch. */
+export interface AppendResult {
+  /** Events newly stored. */
+  accepted: number
+  /** Events whose id was already stored (or repeated within the batch): not stored again. */
+  duplicates: number
+  /** seq of the first and last newly stored event; null when nothing new was stored. */
+  first_seq: number | null
+  last_seq: number | null
+}
+
+/** Filters shared by queries, stats, exports and the live stream. Time bounds are timestamp keys (timestamp.ts). */
+export interface EventFilter {
+  project?: string
+  type?: string
+  /** Minimum severity. */
+  severity?: Severity
+  source?: string
+  /** Inclusive lower bound on `ts`. */
+  since?: string
+  /** Exclusive upper bound on `ts`. */
+  until?: string
+  /** Full-text search over message, source, actor and data. */
+  q?: string
+  /** Only events with seq greater than this. */
+  afterSeq?: number
+  /** Only events with seq less than this. */
+  beforeSeq?: number
+}
+
+export interface QueryOptions extends EventFilter {
+  /** At most this many events. */
+  limit: number
+  /** `desc` (newest first, the default) or `asc` (by seq). */
+  order?: 'asc' | 'desc'
+}
+
+export interface Stats {
+  total: number
+  by_project: Record<string, number>
+  by_type: Record<string, number>
+  by_severity: Record<string, number>
+}
+
+/** A signed statement that the trail's event `seq` had chain hash `hash` at `time`. */
+export interface Checkpoint {
+  seq: number
+  /** Hex chain hash of event `seq`. */
+  hash: string
+  /** RFC 3339 UTC time the checkpoint was signed. */
+  time: string
+  /** First 16 hex digits of SHA-256 of the raw public key that signed it. */
+  key_id: string
+  /** Base64 Ed25519 signature over checkpointPayload(). */
+  signature: string
+}
+
+/** A checkpoint left where retention purged everything up to and including `seq`. */
+export interface Anchor extends Checkpoint {
+  /** Number of events purged in the purge that wrote this anchor. */
+  purged: number
+}
+
+/** The end of the chain: the last stored event, or the anchor / genesis when there is none. */
+export interface ChainHead {
+  seq: number
+  hash: Buffer
+}
+
+/** One row of a verification scan: the hashed fields and the stored hash. */
+export interface ChainRecord extends ChainFields {
+  hash: Buffer
+}
+
+export interface EventStore {
+  /**
+   * Stores a validated batch atomically and durably (returns after the commit is on
+   * disk). Ids already stored are counted as duplicates and not stored again. Assigns
+   * gap-free `seq`, `received_at` and the chain hash.
+   */
+  append(batch: readonly PreparedEvent[]): Promise<AppendResult>
+  get(id: string): Promise<StoredEvent | undefined>
+  query(options: QueryOptions): Promise<StoredEvent[]>
+  stats(filter: EventFilter): Promise<Stats>
+  /** Events matching `filter` in seq order, a chunk at a time, without loading everything. */
+  scan(filter: EventFilter, chunkSize?: number): AsyncIterable<StoredEvent[]>
+  /** Chain records with seq > afterSeq in seq order, a chunk at a time. */
+  scanChain(afterSeq: number, chunkSize?: number): AsyncIterable<ChainRecord[]>
+  head(): Promise<ChainHead>
+  /** Events stored (not counting purged ones). */
+  count(): Promise<number>
+  addCheckpoint(checkpoint: Checkpoint): Promise<void>
+  /** Checkpoints in seq order. */
+  checkpoints(): Promise<Checkpoint[]>
+  /** The most recent retention anchor, if anything was ever purged. */
+  anchor(): Promise<Anchor | undefined>
+  /** The highest seq whose received_at is before `time` (RFC 3339), or 0. */
+  lastSeqReceivedBefore(time: string): Promise<number>
+  /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
+  purge(anchor: Anchor): Promise<void>
+  close(): Promise<void>
+}

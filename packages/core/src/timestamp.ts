@@ -1,0 +1,66 @@
+/**
+ * RFC 3339 UTC timestamps. The trail keeps the string a producer sent (nanoseconds
+ * included, never rounded); for ordering and range filters it derives a fixed-width
+ * key, `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`, whose string order is time order.
+ */
+
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|[+-]00:00)$/
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+const ZEROS = '000000000'
+
+/**
+ * The sortable key of an RFC 3339 UTC timestamp, or `undefined` when the string is not
+ * one (wrong shape, impossible date, a non-zero offset, a leap second).
+ */
+export function timestampKey(value: string): string | undefined {
+  const m = RFC3339_UTC.exec(value)
+  if (m === null) return undefined
+  const year = +m[1]!, month = +m[2]!, day = +m[3]!
+  if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return undefined
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return undefined
+  if (+m[4]! > 23 || +m[5]! > 59 || +m[6]! > 59) return undefined
+  const fraction = m[7] ?? ''
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${fraction}${ZEROS.slice(fraction.length)}Z`
+}
+
+/** Milliseconds since the epoch of an RFC 3339 UTC string (fraction truncated to ms); NaN when it is not one. */
+export function timestampMillis(value: string): number {
+  const key = timestampKey(value)
+  return key === undefined ? NaN : Date.parse(key.slice(0, 23) + 'Z')
+}
+
+/** RFC 3339 UTC with microseconds, from microseconds since the epoch. */
+export function formatMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000)
+  const iso = new Date(ms).toISOString() // 2025-12-17T21:00:03.123Z
+  const extra = String(Math.floor(micros - ms * 1000)).padStart(3, '0')
+  return `${iso.slice(0, 23)}${extra}Z`
+}
+
+/** RFC 3339 UTC with nanoseconds, from nanoseconds since the epoch. */
+export function formatNanos(nanos: bigint): string {
+  const ms = nanos / 1_000_000n
+  const iso = new Date(Number(ms)).toISOString()
+  return `${iso.slice(0, 19)}.${String(nanos - ms * 1_000_000n + (ms % 1000n) * 1_000_000n).padStart(9, '0')}Z`
+}
+
+/** Timestamp key of milliseconds since the epoch. */
+export function millisKey(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}000000Z`
+}
+
+const RELATIVE = /^(\d+)(s|m|h|d|w)$/
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+
+/**
+ * A time bound for filters, as a timestamp key: an RFC 3339 UTC timestamp, a date
+ * (`2025-12-17`, meaning its midnight UTC), or a duration ago (`15m`, `2h`, `7d`).
+ * `undefined` when the value is none of these.
+ */
+export function parseTimeBound(value: string, nowMs: number): string | undefined {
+  const relative = RELATIVE.exec(value)
+  if (relative) return millisKey(nowMs - Number(relative[1]) * UNIT_MS[relative[2]!]!)
+  if (DATE_ONLY.test(value)) return timestampKey(`${value}T00:00:00Z`)
+  return timestampKey(value)
+}

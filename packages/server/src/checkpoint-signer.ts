@@ -1,0 +1,93 @@
+/**
+ * The Ed25519 key that signs checkpoints and retention anchors. Generated in the data
+ * directory at first use (private key mode 0600); the public key is exported with the
+ * checkpoints so that anyone can check them without access to the collector.
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto'
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Checkpoint, ERR_SIGNING_KEY } from '@tradetrail/core'
+
+export const PRIVATE_KEY_FILE = 'checkpoint-key.pem'
+export const PUBLIC_KEY_FILE = 'checkpoint-key.pub.pem'
+
+/** The exact bytes a checkpoint signature covers. */
+export function checkpointPayload(c: Pick<Checkpoint, 'seq' | 'hash' | 'time'>): Buffer {
+  return Buffer.from(`tradetrail-checkpoint-v1\n${c.seq}\n${c.hash}\n${c.time}\n`, 'utf8')
+}
+
+/** First 16 hex digits of SHA-256 over the raw 32-byte public key. */
+export function keyId(publicKey: KeyObject): string {
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)
+  return createHash('sha256').update(raw).digest('hex').slice(0, 16)
+}
+
+/** Whether `c` carries a valid signature by `publicKey`. */
+export function verifyCheckpoint(c: Checkpoint, publicKey: KeyObject): boolean {
+  try {
+    return keyId(publicKey) === c.key_id && verify(null, checkpointPayload(c), publicKey, Buffer.from(c.signature, 'base64'))
+  } catch {
+    return false
+  }
+}
+
+export class CheckpointSigner {
+  readonly publicKey: KeyObject
+  readonly publicKeyPem: string
+  readonly keyId: string
+  readonly #privateKey: KeyObject
+
+  private constructor(privateKey: KeyObject) {
+    this.#privateKey = privateKey
+    this.publicKey = createPublicKey(privateKey)
+    this.publicKeyPem = this.publicKey.export({ format: 'pem', type: 'spki' }).toString()
+    this.keyId = keyId(this.publicKey)
+  }
+
+  /** Loads the key from `dir`, creating it (and `dir`) on first use. */
+  static open(dir: string): CheckpointSigner {
+    const path = join(dir, PRIVATE_KEY_FILE)
+    let pem: string
+    try {
+      pem = readFileSync(path, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ERR_SIGNING_KEY.create(path, (error as Error).message)
+      return CheckpointSigner.#create(dir)
+    }
+    try {
+      return new CheckpointSigner(createPrivateKey(pem))
+    } catch (error) {
+      throw ERR_SIGNING_KEY.create(path, `not a usable Ed25519 private key (${(error as Error).message})`)
+    }
+  }
+
+  static #create(dir: string): CheckpointSigner {
+    const path = join(dir, PRIVATE_KEY_FILE)
+    try {
+      mkdirSync(dir, { recursive: true })
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519')
+      // O_EXCL: two processes starting at once must not each write a different key.
+      writeDurably(path, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 0o600, constants.O_EXCL)
+      writeDurably(join(dir, PUBLIC_KEY_FILE), publicKey.export({ format: 'pem', type: 'spki' }).toString(), 0o644, 0)
+      return new CheckpointSigner(privateKey)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return CheckpointSigner.open(dir)
+      throw ERR_SIGNING_KEY.create(path, (error as Error).message)
+    }
+  }
+
+  sign(c: Pick<Checkpoint, 'seq' | 'hash' | 'time'>): Checkpoint {
+    const signature = sign(null, checkpointPayload(c), this.#privateKey).toString('base64')
+    return { seq: c.seq, hash: c.hash, time: c.time, key_id: this.keyId, signature }
+  }
+}
+
+function writeDurably(path: string, text: string, mode: number, extraFlags: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | extraFlags, mode)
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}

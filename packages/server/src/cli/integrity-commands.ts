@@ -1,0 +1,65 @@
+/** Proving the trail: verify, checkpoints (export with the public key), purge (retention). */
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import { ERR_CLI_USAGE } from '@tradetrail/core'
+import { purgeExpired } from '../retention.ts'
+import { verifyTrail } from '../verify-trail.ts'
+import { withLocalTrail } from './cli-context.ts'
+import { parseDuration } from './cli-options.ts'
+import { printJson } from './cli-output.ts'
+
+function loadPublicKey(path: string): KeyObject {
+  try {
+    return createPublicKey(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw ERR_CLI_USAGE.create(`--public-key ${path}: ${(error as Error).message}`)
+  }
+}
+
+export function registerIntegrityCommands(program: Command): void {
+  program.command('verify')
+    .description('recompute the hash chain and check the signed checkpoints; names the first bad seq')
+    .option('--public-key <file>', 'check signatures with this PEM public key (default: the data directory\'s own key)')
+    .action(async (flags: { publicKey?: string }, command: Command) => {
+      await withLocalTrail(command, async (trail, options) => {
+        const key = flags.publicKey !== undefined ? loadPublicKey(flags.publicKey) : trail.signer.publicKey
+        const report = await verifyTrail(trail.store, key)
+        if (options.json) printJson(report)
+        else if (report.ok) {
+          const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
+          process.stdout.write(`OK: ${report.checked} events verified (${range}), ${report.checkpoints.verified} signed checkpoints${report.anchor_seq > 0 ? `, from the retention anchor at seq ${report.anchor_seq}` : ''}\n`)
+        }
+        if (!report.ok) {
+          const p = report.problem!
+          process.stderr.write(`tradetrail: verification failed at seq ${p.seq}: ${p.message} (${p.code})\n`)
+          process.exitCode = 1
+        }
+      })
+    })
+
+  program.command('checkpoints')
+    .description('print the signed checkpoints and the public key that checks them')
+    .action(async (_flags: unknown, command: Command) => {
+      await withLocalTrail(command, async (trail, options) => {
+        const checkpoints = await trail.store.checkpoints()
+        const anchor = (await trail.store.anchor()) ?? null
+        if (options.json) return printJson({ algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem, anchor, checkpoints })
+        process.stdout.write(`key ${trail.signer.keyId} (ed25519)\n${trail.signer.publicKeyPem}`)
+        if (anchor) process.stdout.write(`anchor  seq ${anchor.seq}  ${anchor.hash}  ${anchor.time}  (${anchor.purged} purged)\n`)
+        for (const c of checkpoints) process.stdout.write(`seq ${c.seq}  ${c.hash}  ${c.time}\n`)
+      })
+    })
+
+  program.command('purge')
+    .description('retention: delete whole ranges of events received longer ago than --older-than, leaving a signed anchor')
+    .requiredOption('--older-than <age>', 'age such as 90d or 5y (MiFID II keeps 5 years)')
+    .action(async (flags: { olderThan: string }, command: Command) => {
+      const maxAgeMs = parseDuration('--older-than', flags.olderThan)
+      await withLocalTrail(command, async (trail, options) => {
+        const result = await purgeExpired({ store: trail.store, signer: trail.signer, maxAgeMs, clock: trail.clock })
+        if (options.json) printJson(result)
+        else process.stdout.write(result.anchor ? `purged ${result.purged} events through seq ${result.anchor.seq}; anchor signed\n` : 'nothing old enough to purge\n')
+      })
+    })
+}

@@ -1,0 +1,51 @@
+/**
+ * `tradetrail`: the command line. Storage commands work offline on a data directory,
+ * also while a collector runs on it. Exit codes: 0 done, 1 failed (one line on stderr
+ * says why), 2 the command line itself was wrong.
+ */
+import { Command, CommanderError } from 'commander'
+import { TradetrailError } from '@tradetrail/core'
+import { registerIntegrityCommands } from './integrity-commands.ts'
+import { registerSummaryCommand } from './summary-command.ts'
+import { registerTrailCommands } from './trail-commands.ts'
+import { registerTransferCommands } from './transfer-commands.ts'
+
+export function buildProgram(): Command {
+  const program = new Command('tradetrail')
+    .description('Tradetrail: the tamper-evident audit trail for automated trading systems')
+    .option('--data-dir <dir>', 'data directory (default $TRADETRAIL_DATA_DIR or ./data)')
+    .option('--json', 'machine-readable output')
+    .option('--strict', 'refuse a data directory on tmpfs or under /tmp in a container')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerTrailCommands(program)
+  registerIntegrityCommands(program)
+  registerTransferCommands(program)
+  registerSummaryCommand(program)
+  for (const command of program.commands) command.exitOverride()
+  return program
+}
+
+/** The one line a failure prints. */
+export function describeError(error: unknown): string {
+  if (error instanceof TradetrailError) {
+    const problem = error.problems?.[0]
+    if (problem !== undefined && error.problems!.length === 1) return `${problem.message} (${problem.code})`
+    return `${error.message} (${error.code})`
+  }
+  const e = error as NodeJS.ErrnoException
+  if (e?.code === 'SQLITE_BUSY') return 'the data directory is locked by another process for too long; try again'
+  return `unexpected error: ${e?.message ?? String(error)}`
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2 // commander already printed the reason
+    process.stderr.write(`tradetrail: ${describeError(error)}\n`)
+    if (process.env.TRADETRAIL_DEBUG) process.stderr.write(`${(error as Error).stack}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,93 @@
+/** Moving events in and out: export (CSV/JSONL), dump (seed 002's JSON by project), import (seed files). */
+import { createWriteStream } from 'node:fs'
+import type { Writable } from 'node:stream'
+import { finished } from 'node:stream/promises'
+import { type Command, Option } from 'commander'
+import { ERR_CLI_USAGE, millisKey, systemClock } from '@tradetrail/core'
+import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, dumpRecord, jsonLine } from '../export-format.ts'
+import { importFile } from '../seed-import.ts'
+import { withLocalTrail } from './cli-context.ts'
+import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
+import { printJson, write } from './cli-output.ts'
+
+/** stdout, or a file opened before any work is done (so a bad path fails fast). */
+async function openOutput(path: string | undefined): Promise<{ out: Writable; done: () => Promise<void> }> {
+  if (path === undefined) return { out: process.stdout, done: async () => {} }
+  const out = createWriteStream(path, { flags: 'w' })
+  await new Promise<void>((resolve, reject) => {
+    out.once('open', () => resolve())
+    out.once('error', (error) => reject(ERR_CLI_USAGE.create(`cannot write ${path}: ${error.message}`)))
+  })
+  return { out, done: async () => { out.end(); await finished(out) } }
+}
+
+export function registerTransferCommands(program: Command): void {
+  withFilterOptions(program.command('export'))
+    .description('stream matching events in seq order, any size')
+    .addOption(new Option('--format <format>', 'output format').choices([...EXPORT_FORMATS]).default('jsonl'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (flags: FilterFlags & { format: ExportFormat; out?: string }, command: Command) => {
+      const filter = parseFilter(flags)
+      await withLocalTrail(command, async (trail) => {
+        const { out, done } = await openOutput(flags.out)
+        const row = flags.format === 'csv' ? csvRow : jsonLine
+        if (flags.format === 'csv') await write(out, CSV_HEADER)
+        for await (const chunk of trail.store.scan(filter)) {
+          let text = ''
+          for (const e of chunk) text += row(e)
+          await write(out, text)
+        }
+        await done()
+      })
+    })
+
+  program.command('dump')
+    .description('the events of the last hours as one JSON object by project (seed 002\'s dumped_audit_trails.json)')
+    .option('--hours <n>', 'how far back', '30')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (flags: { hours: string; out?: string }, command: Command) => {
+      const hours = parseCount('--hours', flags.hours, 1, 24 * 366 * 10)
+      const since = millisKey(Date.now() - hours * 3_600_000)
+      await withLocalTrail(command, async (trail) => {
+        const { out, done } = await openOutput(flags.out)
+        const projects = Object.keys((await trail.store.stats({ since })).by_project).sort()
+        await write(out, '{')
+        for (const [i, project] of projects.entries()) {
+          await write(out, `${i === 0 ? '' : ','}\n  ${JSON.stringify(project)}: [`)
+          let first = true
+          for await (const chunk of trail.store.scan({ project, since })) {
+            let text = ''
+            for (const e of chunk) {
+              text += `${first ? '' : ','}\n    ${JSON.stringify(dumpRecord(e))}`
+              first = false
+            }
+            await write(out, text)
+          }
+          await write(out, '\n  ]')
+        }
+        await write(out, '\n}\n')
+        await done()
+      })
+    })
+
+  program.command('import')
+    .description('read seed 000 text logs, seed 003 JSONL and Tradetrail JSONL into the trail')
+    .argument('<file>', 'file to import')
+    .option('--project <name>', 'project for lines that name none', 'imported')
+    .option('--strict', 'all or nothing: any bad line imports nothing')
+    .action(async (file: string, flags: { project: string; strict?: boolean }, command: Command) => {
+      await withLocalTrail(command, async (trail, options) => {
+        const result = await importFile({
+          path: file, append: (batch) => trail.append(batch), project: flags.project, strict: flags.strict ?? false,
+          nowMicros: systemClock.nowMicros(),
+        })
+        if (options.json) printJson(result)
+        else {
+          for (const e of result.errors.slice(0, 20)) process.stderr.write(`${file}:${e.line}: ${e.message}\n`)
+          if (result.errors.length > 20) process.stderr.write(`… and ${result.errors.length - 20} more bad lines\n`)
+          process.stdout.write(`imported ${result.accepted} events (${result.duplicates} already present) from ${result.lines} lines; ${result.errors.length} bad\n`)
+        }
+        if (result.errors.length > 0) process.exitCode = 1
+      })
+    })
+}
