@@ -86,17 +86,12 @@ export const ERR_BATCH_EMPTY = define('TT_ERR_BATCH_EMPTY', 400, () => 'the batc
 export const ERR_BATCH_TOO_LARGE = define('TT_ERR_BATCH_TOO_LARGE', 413, (count: number, limit: number) =>
   `the batch holds ${count} events; the limit is ${limit}: split it`)
 
-// Queries and filters.
-export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string) => `query parameter "${param}" ${rule}`)
-export const ERR_NOT_FOUND = define('TT_ERR_NOT_FOUND', 404, (what: string) => `${what} was not found`)
-
 // Storage.
 export const ERR_STORE_DATA_DIR = define('TT_ERR_STORE_DATA_DIR', 500, (path: string, reason: string) =>
   `data directory ${path} cannot be used: ${reason}`)
 export const ERR_STORE_UNSAFE_DATA_DIR = define('TT_ERR_STORE_UNSAFE_DATA_DIR', 500, (path: string, reason: string) =>
   `data directory ${path} ${reason}; audit records there may be lost on restart. Mount a persistent volume there`)
 export const ERR_STORE_CLOSED = define('TT_ERR_STORE_CLOSED', 503, () => 'the event store is closed')
-export const ERR_STORE_CORRUPT = define('TT_ERR_STORE_CORRUPT', 500, (reason: string) => `the event store is damaged: ${reason}; run "tradetrail verify"`)
 export const ERR_STORE_SCHEMA = define('TT_ERR_STORE_SCHEMA', 500, (found: number, supported: number) =>
   `the store has schema version ${found}, newer than this Tradetrail supports (${supported}); upgrade Tradetrail`)
 
