@@ -4,12 +4,28 @@ export interface Clock {
   nowMicros(): number
 }
 
+let offsetMicros = Date.now() * 1000 - performance.now() * 1000
+let lastMicros = 0
+
 /**
- * The wall clock, with microseconds taken from the monotonic timer: it follows NTP
- * corrections (received_at must be true UTC) at the price of not being monotonic itself.
+ * The wall clock with microsecond resolution: the monotonic timer plus an offset that is
+ * re-synchronised whenever the wall clock moves more than 1 ms away from it (an NTP step),
+ * because received_at must be true UTC. It never goes backwards within a process.
  */
 export const systemClock: Clock = {
-  nowMicros: () => Date.now() * 1000 + (Math.floor(performance.now() * 1000) % 1000),
+  nowMicros() {
+    const mono = performance.now() * 1000
+    const wall = Date.now() * 1000
+    let now = offsetMicros + mono
+    if (Math.abs(now - wall) > 1000) {
+      offsetMicros = wall - mono
+      now = wall
+    }
+    now = Math.floor(now)
+    if (now < lastMicros) now = lastMicros
+    lastMicros = now
+    return now
+  },
 }
 
 /** A clock that moves only when told to. */

@@ -86,6 +86,33 @@ export const ERR_BATCH_EMPTY = define('TT_ERR_BATCH_EMPTY', 400, () => 'the batc
 export const ERR_BATCH_TOO_LARGE = define('TT_ERR_BATCH_TOO_LARGE', 413, (count: number, limit: number) =>
   `the batch holds ${count} events; the limit is ${limit}: split it`)
 
+// Authentication and limits.
+export const ERR_AUTH_MISSING = define('TT_ERR_AUTH_MISSING', 401, () =>
+  'a token is required: send "Authorization: Bearer <token>" (create one with "tradetrail token create")')
+export const ERR_AUTH_INVALID = define('TT_ERR_AUTH_INVALID', 401, (reason: string) => `the token is not valid: ${reason}`)
+export const ERR_AUTH_SCOPE = define('TT_ERR_AUTH_SCOPE', 403, (scope: string, needed: string) =>
+  `this token's scope "${scope}" does not allow this; it needs a token with scope ${needed}`)
+export const ERR_AUTH_PROJECT = define('TT_ERR_AUTH_PROJECT', 403, (project: string) =>
+  `this token may not write events of project "${project}"; use a token created with --project ${project}`)
+export const ERR_RATE_LIMITED = define('TT_ERR_RATE_LIMITED', 429, (retryAfterS: number) =>
+  `too many requests for this token; retry after ${retryAfterS} s`)
+export const ERR_TOKEN_INVALID = define('TT_ERR_TOKEN_INVALID', 400, (reason: string) => reason)
+export const ERR_NOT_FOUND = define('TT_ERR_NOT_FOUND', 404, (what: string) => `${what} was not found`)
+
+// HTTP requests.
+export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string) => `query parameter "${param}" ${rule}`)
+export const ERR_BODY_INVALID = define('TT_ERR_BODY_INVALID', 400, (reason: string) => `the request body ${reason}`)
+export const ERR_BODY_TOO_LARGE = define('TT_ERR_BODY_TOO_LARGE', 413, (limit: number) =>
+  `the request body is over ${limit} bytes (after decompression); send smaller batches`)
+export const ERR_UNSUPPORTED_MEDIA = define('TT_ERR_UNSUPPORTED_MEDIA', 415, (type: string) =>
+  `content type "${type}" is not accepted; send application/json (an array of events) or application/x-ndjson`)
+export const ERR_UNSUPPORTED_ENCODING = define('TT_ERR_UNSUPPORTED_ENCODING', 415, (encoding: string) =>
+  `content encoding "${encoding}" is not accepted; send identity or gzip`)
+export const ERR_ROUTE_NOT_FOUND = define('TT_ERR_ROUTE_NOT_FOUND', 404, (method: string, url: string) =>
+  `no endpoint ${method} ${url}; see docs/api.md`)
+export const ERR_UNAVAILABLE = define('TT_ERR_UNAVAILABLE', 503, (reason: string) => `the collector cannot take this now: ${reason}`)
+export const ERR_INTERNAL = define('TT_ERR_INTERNAL', 500, (id: string) => `internal error (request ${id}); the collector logged the details`)
+
 // Storage.
 export const ERR_STORE_DATA_DIR = define('TT_ERR_STORE_DATA_DIR', 500, (path: string, reason: string) =>
   `data directory ${path} cannot be used: ${reason}`)
@@ -105,4 +132,6 @@ export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: st
 export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, reason: string) => `cannot read ${file}: ${reason}`)
 
 // Command line and configuration.
+export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: string, value: string, reason: string) =>
+  `${source}${value === '' ? '' : `=${JSON.stringify(value.slice(0, 80))}`} ${reason}`)
 export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (reason: string) => reason)

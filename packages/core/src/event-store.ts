@@ -88,6 +88,11 @@ export interface EventStore {
    * gap-free `seq`, `received_at` and the chain hash.
    */
   append(batch: readonly PreparedEvent[]): Promise<AppendResult>
+  /**
+   * Stores several batches in one transaction and one fsync (group commit), each batch
+   * with its own result. All or none are stored.
+   */
+  appendGroup(batches: ReadonlyArray<readonly PreparedEvent[]>): Promise<AppendResult[]>
   get(id: string): Promise<StoredEvent | undefined>
   query(options: QueryOptions): Promise<StoredEvent[]>
   stats(filter: EventFilter): Promise<Stats>

@@ -48,12 +48,19 @@ export class LocalTrail {
 
   /** Appends a validated batch durably and signs a checkpoint when one is due. */
   async append(batch: readonly PreparedEvent[]): Promise<AppendResult> {
-    const result = await this.store.append(batch)
-    if (result.last_seq !== null) {
+    return (await this.appendGroup([batch]))[0]!
+  }
+
+  /** Appends several batches in one transaction (group commit), then checkpoints when due. */
+  async appendGroup(batches: ReadonlyArray<readonly PreparedEvent[]>): Promise<AppendResult[]> {
+    const results = await this.store.appendGroup(batches)
+    let last = 0
+    for (const r of results) if (r.last_seq !== null) last = r.last_seq
+    if (last > 0) {
       this.#appended = true
-      await this.checkpointer.afterAppend(result.last_seq)
+      await this.checkpointer.afterAppend(last)
     }
-    return result
+    return results
   }
 
   /** Closes; after appending, signs a checkpoint of the head first, so the tail cannot be cut silently. */

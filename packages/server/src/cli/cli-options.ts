@@ -1,6 +1,7 @@
 /** Parsing of the options shared by several commands: the data directory and the API's filters. */
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, type EventFilter, PROJECT_PATTERN, SEVERITIES, type Severity, parseTimeBound } from '@tradetrail/core'
+import { ERR_CLI_USAGE, type EventFilter, SEVERITIES } from '@tradetrail/core'
+import { type Fail, parseFilterInput, parseInteger } from '../filter-params.ts'
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -38,32 +39,16 @@ export interface FilterFlags {
   afterSeq?: string
 }
 
+const cliFail: Fail = (param, rule) => ERR_CLI_USAGE.create(`--${param.replaceAll('_', '-')} ${rule}`)
+
 export function parseFilter(flags: FilterFlags, nowMs: number = Date.now()): EventFilter {
-  const filter: EventFilter = {}
-  if (flags.project !== undefined) {
-    if (!new RegExp(PROJECT_PATTERN).test(flags.project)) throw ERR_CLI_USAGE.create(`--project must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"`)
-    filter.project = flags.project
-  }
-  if (flags.type !== undefined) filter.type = flags.type
-  if (flags.severity !== undefined) filter.severity = flags.severity as Severity
-  if (flags.source !== undefined) filter.source = flags.source
-  for (const bound of ['since', 'until'] as const) {
-    const value = flags[bound]
-    if (value === undefined) continue
-    const key = parseTimeBound(value, nowMs)
-    if (key === undefined) throw ERR_CLI_USAGE.create(`--${bound} must be an RFC 3339 UTC time, a date (YYYY-MM-DD) or a duration like 30m, 2h, 7d; got "${value}"`)
-    filter[bound] = key
-  }
-  if (flags.q !== undefined) filter.q = flags.q
-  if (flags.afterSeq !== undefined) filter.afterSeq = parseCount('--after-seq', flags.afterSeq, 0)
-  return filter
+  const { afterSeq, ...rest } = flags
+  return parseFilterInput({ ...rest, after_seq: afterSeq }, cliFail, nowMs)
 }
 
 /** A non-negative integer option, at least `min`. */
 export function parseCount(name: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value) || n < min || n > max) throw ERR_CLI_USAGE.create(`${name} must be an integer from ${min} to ${max}, got "${value}"`)
-  return n
+  return parseInteger(value, name.replace(/^--/, ''), cliFail, min, max)
 }
 
 const DURATION = /^(\d+)(s|m|h|d|w|y)$/

@@ -6,7 +6,9 @@
 import { Command, CommanderError } from 'commander'
 import { TradetrailError } from '@tradetrail/core'
 import { registerIntegrityCommands } from './integrity-commands.ts'
+import { registerServeCommand } from './serve-command.ts'
 import { registerSummaryCommand } from './summary-command.ts'
+import { registerTokenCommands } from './token-commands.ts'
 import { registerTrailCommands } from './trail-commands.ts'
 import { registerTransferCommands } from './transfer-commands.ts'
 
@@ -22,7 +24,13 @@ export function buildProgram(): Command {
   registerIntegrityCommands(program)
   registerTransferCommands(program)
   registerSummaryCommand(program)
-  for (const command of program.commands) command.exitOverride()
+  registerServeCommand(program)
+  registerTokenCommands(program)
+  const override = (command: Command): void => {
+    command.exitOverride()
+    command.commands.forEach(override)
+  }
+  override(program)
   return program
 }
 

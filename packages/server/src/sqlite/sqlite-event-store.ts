@@ -28,7 +28,7 @@ const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map(
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database
   readonly #clock: Clock
-  readonly #appendTx: (batch: readonly PreparedEvent[], receivedAt: string) => AppendResult
+  readonly #appendTx: (batches: ReadonlyArray<readonly PreparedEvent[]>, receivedAt: string) => AppendResult[]
   readonly #insert: Database.Statement
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
@@ -51,48 +51,63 @@ export class SqliteEventStore implements EventStore {
     this.#head = db.prepare('SELECT seq, hash, received_at FROM events ORDER BY seq DESC LIMIT 1').raw()
     this.#anchor = db.prepare('SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq DESC LIMIT 1')
     this.#indexFts = db.prepare('INSERT INTO events_fts (rowid, message, source, actor, data) SELECT seq, message, source, actor, data FROM events WHERE seq BETWEEN ? AND ?')
-    const appendTx = db.transaction((batch: readonly PreparedEvent[], now: string) => this.#appendLocked(batch, now))
-    this.#appendTx = (batch, now) => appendTx.immediate(batch, now)
+    const appendTx = db.transaction((batches: ReadonlyArray<readonly PreparedEvent[]>, now: string) => this.#appendLocked(batches, now))
+    this.#appendTx = (batches, now) => appendTx.immediate(batches, now)
   }
 
   async append(batch: readonly PreparedEvent[]): Promise<AppendResult> {
-    this.#open()
-    return this.#appendTx(batch, formatMicros(this.#clock.nowMicros()))
+    return (await this.appendGroup([batch]))[0]!
   }
 
-  #appendLocked(batch: readonly PreparedEvent[], now: string): AppendResult {
+  async appendGroup(batches: ReadonlyArray<readonly PreparedEvent[]>): Promise<AppendResult[]> {
+    this.#open()
+    return this.#appendTx(batches, formatMicros(this.#clock.nowMicros()))
+  }
+
+  #appendLocked(batches: ReadonlyArray<readonly PreparedEvent[]>, now: string): AppendResult[] {
     const head = this.#head.get() as [number, Buffer, string] | undefined
-    let seq: number, prev: Buffer, receivedAt = now
+    const chain = { seq: 0, prev: GENESIS_HASH, receivedAt: now }
     if (head !== undefined) {
-      ;[seq, prev] = head
+      chain.seq = head[0]
+      chain.prev = head[1]
       // received_at never goes backwards along the chain, even when the wall clock does.
-      if (head[2] > receivedAt) receivedAt = head[2]
+      if (head[2] > now) chain.receivedAt = head[2]
     } else {
       const anchor = this.#anchor.get() as Anchor | undefined
-      seq = anchor?.seq ?? 0
-      prev = anchor ? Buffer.from(anchor.hash, 'hex') : GENESIS_HASH
+      if (anchor !== undefined) {
+        chain.seq = anchor.seq
+        chain.prev = Buffer.from(anchor.hash, 'hex')
+      }
     }
-    const first = seq + 1
+    const groupFirst = chain.seq + 1
+    const results = batches.map((batch) => this.#insertBatch(batch, chain))
+    if (chain.seq >= groupFirst) this.#indexFts.run(groupFirst, chain.seq)
+    return results
+  }
+
+  /** Inserts one batch at the chain's end, advancing `chain` past each newly stored event. */
+  #insertBatch(batch: readonly PreparedEvent[], chain: { seq: number; prev: Buffer; receivedAt: string }): AppendResult {
+    const first = chain.seq + 1
+    const receivedAt = chain.receivedAt
     let duplicates = 0
     for (const e of batch) {
-      const next = seq + 1
+      const seq = chain.seq + 1
       const flags = e.flags !== undefined && e.flags.length > 0 ? e.flags : undefined
-      const hash = chainHash(prev, canonicalEventText({
-        seq: next, id: e.id, ts: e.ts, project: e.project, type: e.type, severity: e.severity, message: e.message,
+      const hash = chainHash(chain.prev, canonicalEventText({
+        seq, id: e.id, ts: e.ts, project: e.project, type: e.type, severity: e.severity, message: e.message,
         source: e.source, actor: e.actor, dataJson: e.dataJson, metadataJson: e.metadataJson, flags, received_at: receivedAt,
       }))
-      const { changes } = this.#insert.run(next, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message,
+      const { changes } = this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message,
         e.source ?? null, e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, flags?.join(',') ?? null, receivedAt, hash)
       if (changes === 0) {
-        duplicates++
+        duplicates++ // the id is already stored: the chain does not advance
         continue
       }
-      seq = next
-      prev = hash
+      chain.seq = seq
+      chain.prev = hash
     }
-    const accepted = seq - first + 1
-    if (accepted > 0) this.#indexFts.run(first, seq)
-    return { accepted, duplicates, first_seq: accepted > 0 ? first : null, last_seq: accepted > 0 ? seq : null }
+    const accepted = chain.seq - first + 1
+    return { accepted, duplicates, first_seq: accepted > 0 ? first : null, last_seq: accepted > 0 ? chain.seq : null }
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
@@ -136,6 +151,7 @@ export class SqliteEventStore implements EventStore {
       yield events
       if (events.length < chunkSize) return
       after = events[events.length - 1]!.seq
+      await yieldToEventLoop()
     }
   }
 
@@ -157,6 +173,7 @@ export class SqliteEventStore implements EventStore {
       yield records
       if (rows.length < chunkSize) return
       after = rows[rows.length - 1]![0]
+      await yieldToEventLoop()
     }
   }
 
@@ -227,6 +244,11 @@ export class SqliteEventStore implements EventStore {
   #open(): void {
     if (this.#closed) throw ERR_STORE_CLOSED.create()
   }
+}
+
+/** Lets I/O run between the synchronous chunks of a long scan (a microtask would not). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 function toEvent(r: Row): StoredEvent {

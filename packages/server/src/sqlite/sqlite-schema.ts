@@ -56,6 +56,17 @@ CREATE TABLE anchors (
   purged INTEGER NOT NULL
 ) STRICT;
 
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  scope TEXT NOT NULL CHECK (scope IN ('ingest', 'read', 'admin')),
+  projects TEXT NOT NULL,
+  privileges TEXT NOT NULL,
+  label TEXT,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+) STRICT;
+
 CREATE TRIGGER events_append_only BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 

@@ -97,6 +97,20 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.equal(await store.count(), 4)
     })
 
+    it('group-commits several batches in one transaction, each with its own result', async () => {
+      await fresh()
+      const [a, b, c] = [prepare([ev(1), ev(2)]), prepare([ev(3)]), prepare([ev(4), ev(5), ev(6)])]
+      await store.append(b)
+      const results = await store.appendGroup([a, b, [c[0]!, a[0]!, c[1]!, c[2]!]])
+      assert.deepEqual(results, [
+        { accepted: 2, duplicates: 0, first_seq: 2, last_seq: 3 },
+        { accepted: 0, duplicates: 1, first_seq: null, last_seq: null },
+        { accepted: 3, duplicates: 1, first_seq: 4, last_seq: 6 },
+      ])
+      assert.deepEqual((await store.query({ limit: 10, q: 'EURUSD', order: 'asc' })).map((e) => e.seq), [1, 2, 3, 4, 5, 6])
+      assert.equal((await verifyTrail(store, signer.publicKey)).ok, true)
+    })
+
     it('keeps every field exactly, nanosecond timestamps and unicode included', async () => {
       await fresh()
       const input = {

@@ -1,0 +1,52 @@
+/**
+ * The collector's one error handler: every failure is answered
+ * `{ "error": { "code", "message", "problems"? } }` with a stable TT_ERR code. Fastify's own
+ * errors (body too large, bad media type, …) are translated into the registry's codes.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify'
+import {
+  ERR_BODY_INVALID, ERR_BODY_TOO_LARGE, ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, ERR_UNAVAILABLE, ERR_UNSUPPORTED_MEDIA, TradetrailError,
+} from '@tradetrail/core'
+
+export function toTradetrailError(error: FastifyError & { code?: string }, bodyLimit: number, requestId: string): TradetrailError {
+  if (error instanceof TradetrailError) return error
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return ERR_BODY_TOO_LARGE.create(bodyLimit)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return ERR_UNSUPPORTED_MEDIA.create('(missing or unknown)')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return ERR_BODY_INVALID.create('is empty; send a JSON array of events')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return ERR_BODY_INVALID.create('does not match its Content-Length')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return ERR_BODY_INVALID.create('is not valid JSON')
+    case 'Z_DATA_ERROR':
+    case 'Z_BUF_ERROR':
+    case 'Z_STREAM_ERROR':
+      return ERR_BODY_INVALID.create('is not valid gzip')
+    case 'ECONNRESET':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      return ERR_BODY_INVALID.create('ended before it was complete')
+    case 'FST_ERR_QSP_INVALID_QUERYSTRING':
+      return ERR_BODY_INVALID.create('has an invalid query string')
+  }
+  if (error.statusCode === 503) return ERR_UNAVAILABLE.create(error.message)
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return ERR_BODY_INVALID.create(`was refused: ${error.message}`)
+  }
+  return ERR_INTERNAL.create(requestId)
+}
+
+export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const tt = toTradetrailError(error, bodyLimit, request.id)
+    if (tt.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    void reply.code(tt.statusCode).send({ error: tt.toJSON() })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0]!.slice(0, 200)
+    void reply.code(404).send({ error: ERR_ROUTE_NOT_FOUND.create(request.method, url).toJSON() })
+  })
+}

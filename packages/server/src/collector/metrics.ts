@@ -1,0 +1,38 @@
+/** The collector's Prometheus metrics. Labels never carry tokens or event contents. */
+import { statSync } from 'node:fs'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export class CollectorMetrics {
+  readonly registry = new Registry()
+  readonly ingested = new Counter({ name: 'tradetrail_events_ingested_total', help: 'Events stored', registers: [this.registry] })
+  readonly rejected = new Counter({ name: 'tradetrail_events_rejected_total', help: 'Events in rejected ingest requests, by error code', labelNames: ['code'] as const, registers: [this.registry] })
+  readonly duplicates = new Counter({ name: 'tradetrail_events_duplicate_total', help: 'Events whose id was already stored', registers: [this.registry] })
+  readonly privilegeViolations = new Counter({ name: 'tradetrail_privilege_violations_total', help: 'Events flagged privilege_violation, by project', labelNames: ['project'] as const, registers: [this.registry] })
+  readonly writeFailures = new Counter({ name: 'audit_write_failures_total', help: 'Commits that failed: their requests were answered with an error and nothing was stored', registers: [this.registry] })
+  readonly commitSeconds = new Histogram({
+    name: 'tradetrail_commit_duration_seconds', help: 'Time of one durable group commit (fsync included)', registers: [this.registry],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  })
+  readonly commitEvents = new Histogram({
+    name: 'tradetrail_commit_events', help: 'Events per group commit', registers: [this.registry],
+    buckets: [1, 10, 100, 1000, 10_000, 50_000],
+  })
+  readonly headSeq = new Gauge({ name: 'tradetrail_chain_head_seq', help: 'seq of the newest stored event', registers: [this.registry] })
+  readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
+
+  constructor(databasePath: string) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_process_' })
+    new Gauge({
+      name: 'tradetrail_store_size_bytes', help: 'Bytes of the trail database, WAL included', registers: [this.registry],
+      collect() {
+        let size = 0
+        for (const suffix of ['', '-wal']) {
+          try {
+            size += statSync(databasePath + suffix).size
+          } catch {}
+        }
+        this.set(size)
+      },
+    })
+  }
+}

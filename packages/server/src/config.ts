@@ -1,0 +1,186 @@
+/**
+ * Configuration of `tradetrail serve`: built-in defaults, then an optional JSON config
+ * file, then TRADETRAIL_* environment variables (and the seeds' aliases), then flags,
+ * each later source winning. Every value is checked once, here; a bad one stops the start
+ * with the name of the variable, key or flag and what is wrong with it. The result is frozen.
+ */
+import { readFileSync } from 'node:fs'
+import { ERR_CONFIG_INVALID } from '@tradetrail/core'
+
+export interface CollectorConfig {
+  host: string
+  port: number
+  dataDir: string
+  /** Refuse an unsafe data directory instead of warning. */
+  strict: boolean
+  tlsCert: string | undefined
+  tlsKey: string | undefined
+  /** Largest request body, after gzip decompression. */
+  maxBodyBytes: number
+  /** Most events in one POST /v1/events. */
+  maxBatchEvents: number
+  /** Requests per second allowed per token (token bucket), and the burst above it. */
+  rateLimitPerSecond: number
+  rateLimitBurst: number
+  /** Most simultaneous TCP connections. */
+  maxConnections: number
+  /** Sign a checkpoint every N events or T milliseconds. */
+  checkpointEvery: number
+  checkpointIntervalMs: number
+  /** Purge events older than this (ms); undefined keeps everything. */
+  retentionMs: number | undefined
+  /** Slack or Discord webhook for alerts and summaries (seed 000: QT_ALERT_WEBHOOK). Used by notifications. */
+  alertWebhook: string | undefined
+  /** Where summaries and alerts are mailed (QT_AUDIT_EMAIL) and through which server. Used by notifications. */
+  auditEmail: string | undefined
+  smtpServer: string | undefined
+  smtpPort: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+type Parser<T> = (raw: string) => T
+
+interface Setting<K extends keyof CollectorConfig> {
+  key: K
+  /** Environment variables, the canonical one first, then aliases. */
+  env: string[]
+  parse: Parser<CollectorConfig[K]>
+  default: CollectorConfig[K]
+}
+
+class Invalid extends Error {}
+
+const integer = (min: number, max: number): Parser<number> => (raw) => {
+  if (!/^\d+$/.test(raw.trim())) throw new Invalid(`must be a whole number from ${min} to ${max}`)
+  const n = Number(raw)
+  if (n < min || n > max) throw new Invalid(`must be from ${min} to ${max}`)
+  return n
+}
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 }
+const bytes: Parser<number> = (raw) => {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(raw.trim())
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined
+  if (!m || unit === undefined) throw new Invalid('must be a size such as 1048576, 512KiB or 8MiB')
+  return Number(m[1]) * unit
+}
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 }
+/** `250ms`, `60s`, `12h`, `90d`, `5y`. */
+export const duration: Parser<number> = (raw) => {
+  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(raw.trim())
+  if (!m || Number(m[1]) === 0) throw new Invalid('must be a duration such as 500ms, 60s, 12h, 90d or 5y')
+  return Number(m[1]) * DURATION_MS[m[2]!]!
+}
+const optional = <T>(parse: Parser<T>): Parser<T | undefined> => (raw) => (raw.trim() === '' ? undefined : parse(raw))
+const text: Parser<string> = (raw) => {
+  if (raw.trim() === '') throw new Invalid('must not be empty')
+  return raw
+}
+const boolean: Parser<boolean> = (raw) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true
+  if (/^(0|false|no|off)$/i.test(raw)) return false
+  throw new Invalid('must be true or false')
+}
+const url: Parser<string> = (raw) => {
+  let parsed: URL
+  try {
+    parsed = new URL(raw)
+  } catch {
+    throw new Invalid('must be an http(s) URL')
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Invalid('must be an http(s) URL')
+  return raw
+}
+const emails: Parser<string> = (raw) => {
+  for (const address of raw.split(',')) if (!/^[^@\s]+@[^@\s]+$/.test(address.trim())) throw new Invalid(`"${address.trim()}" is not an email address`)
+  return raw
+}
+const host: Parser<string> = (raw) => {
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new Invalid('must be a host name or IP address')
+  return raw
+}
+const level: Parser<CollectorConfig['logLevel']> = (raw) => {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+  if (!(levels as readonly string[]).includes(raw)) throw new Invalid(`must be one of ${levels.join(', ')}`)
+  return raw as CollectorConfig['logLevel']
+}
+
+const SETTINGS: { [K in keyof CollectorConfig]: Setting<K> } = {
+  host: { key: 'host', env: ['TRADETRAIL_HOST'], parse: host, default: '127.0.0.1' },
+  port: { key: 'port', env: ['TRADETRAIL_PORT'], parse: integer(0, 65535), default: 9324 },
+  dataDir: { key: 'dataDir', env: ['TRADETRAIL_DATA_DIR'], parse: text, default: './data' },
+  strict: { key: 'strict', env: ['TRADETRAIL_STRICT'], parse: boolean, default: false },
+  tlsCert: { key: 'tlsCert', env: ['TRADETRAIL_TLS_CERT'], parse: optional(text), default: undefined },
+  tlsKey: { key: 'tlsKey', env: ['TRADETRAIL_TLS_KEY'], parse: optional(text), default: undefined },
+  maxBodyBytes: { key: 'maxBodyBytes', env: ['TRADETRAIL_MAX_BODY_BYTES'], parse: bytes, default: 8 * 1024 * 1024 },
+  maxBatchEvents: { key: 'maxBatchEvents', env: ['TRADETRAIL_MAX_BATCH_EVENTS'], parse: integer(1, 100_000), default: 10_000 },
+  rateLimitPerSecond: { key: 'rateLimitPerSecond', env: ['TRADETRAIL_RATE_LIMIT'], parse: integer(1, 10_000_000), default: 50_000 },
+  rateLimitBurst: { key: 'rateLimitBurst', env: ['TRADETRAIL_RATE_LIMIT_BURST'], parse: integer(1, 10_000_000), default: 100_000 },
+  maxConnections: { key: 'maxConnections', env: ['TRADETRAIL_MAX_CONNECTIONS'], parse: integer(1, 1_000_000), default: 4096 },
+  checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
+  checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration, default: 60_000 },
+  retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined },
+  alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
+  auditEmail: { key: 'auditEmail', env: ['TRADETRAIL_AUDIT_EMAIL', 'QT_AUDIT_EMAIL'], parse: optional(emails), default: undefined },
+  smtpServer: { key: 'smtpServer', env: ['TRADETRAIL_SMTP_SERVER', 'QT_SMTP_SERVER'], parse: optional(host), default: undefined },
+  smtpPort: { key: 'smtpPort', env: ['TRADETRAIL_SMTP_PORT', 'QT_SMTP_PORT'], parse: integer(1, 65535), default: 25 },
+  logLevel: { key: 'logLevel', env: ['TRADETRAIL_LOG_LEVEL'], parse: level, default: 'info' },
+}
+
+export interface ConfigSources {
+  /** Path of a JSON config file whose keys are CollectorConfig's. */
+  file?: string
+  env?: NodeJS.ProcessEnv
+  /** Values from command-line flags, as strings, keyed like CollectorConfig. */
+  flags?: Partial<Record<keyof CollectorConfig, string | boolean | undefined>>
+}
+
+/** Resolves the configuration; throws TT_ERR_CONFIG_INVALID naming the source of a bad value. */
+export function loadConfig(sources: ConfigSources = {}): Readonly<CollectorConfig> {
+  const env = sources.env ?? process.env
+  const config = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.key, s.default])) as unknown as Record<string, unknown>
+  const apply = (setting: Setting<keyof CollectorConfig>, raw: string, source: string): void => {
+    try {
+      config[setting.key] = setting.parse(raw)
+    } catch (error) {
+      if (error instanceof Invalid) throw ERR_CONFIG_INVALID.create(source, raw, error.message)
+      throw error
+    }
+  }
+  const file = sources.file ?? env.TRADETRAIL_CONFIG
+  if (file !== undefined && file !== '') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'))
+    } catch (error) {
+      throw ERR_CONFIG_INVALID.create(`config file ${file}`, '', (error as Error).message)
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ERR_CONFIG_INVALID.create(`config file ${file}`, '', 'must hold a JSON object')
+    for (const [key, value] of Object.entries(parsed)) {
+      const setting = (SETTINGS as Record<string, Setting<keyof CollectorConfig>>)[key]
+      if (setting === undefined) throw ERR_CONFIG_INVALID.create(`"${key}" in ${file}`, '', `is not a setting; known: ${Object.keys(SETTINGS).join(', ')}`)
+      apply(setting, typeof value === 'string' ? value : JSON.stringify(value), `"${key}" in ${file}`)
+    }
+  }
+  for (const setting of Object.values(SETTINGS) as Array<Setting<keyof CollectorConfig>>) {
+    // The canonical name wins over an alias when both are set.
+    const name = setting.env.find((n) => env[n] !== undefined)
+    if (name !== undefined) apply(setting, env[name]!, name)
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    if (value === undefined) continue
+    const setting = (SETTINGS as Record<string, Setting<keyof CollectorConfig>>)[key]!
+    apply(setting, String(value), `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
+  }
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw ERR_CONFIG_INVALID.create(config.tlsCert === undefined ? 'TRADETRAIL_TLS_CERT' : 'TRADETRAIL_TLS_KEY', '', 'TLS needs both a certificate and a key')
+  }
+  if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
+    throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')
+  }
+  return Object.freeze(config as unknown as CollectorConfig)
+}
+
+/** Every setting with its variables and default, for docs and `serve --help`. */
+export function describeSettings(): Array<{ key: string; env: string[]; default: unknown }> {
+  return Object.values(SETTINGS).map((s) => ({ key: s.key, env: s.env, default: s.default }))
+}

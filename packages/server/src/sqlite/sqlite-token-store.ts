@@ -1,0 +1,53 @@
+/** TokenStore in the trail's SQLite file (its own connection, so the CLI can manage tokens offline). */
+import Database from 'better-sqlite3'
+import type { StoredToken, TokenInfo, TokenStore } from '@tradetrail/core'
+import { migrate } from './sqlite-schema.ts'
+
+type Row = Omit<StoredToken, 'projects' | 'privileges'> & { projects: string; privileges: string }
+
+const COLUMNS = 'id, scope, projects, privileges, label, created_at, revoked_at'
+
+function toInfo(row: Omit<Row, 'secret_hash'>): TokenInfo {
+  return { ...row, projects: JSON.parse(row.projects), privileges: JSON.parse(row.privileges) }
+}
+
+export class SqliteTokenStore implements TokenStore {
+  readonly #db: Database.Database
+
+  constructor(path: string) {
+    this.#db = new Database(path)
+    this.#db.pragma('busy_timeout = 10000')
+    this.#db.pragma('journal_mode = WAL')
+    this.#db.pragma('synchronous = FULL')
+    migrate(this.#db)
+  }
+
+  async addToken(t: StoredToken): Promise<void> {
+    this.#db.prepare(`INSERT INTO tokens (${COLUMNS}, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.id, t.scope, JSON.stringify(t.projects), JSON.stringify(t.privileges), t.label, t.created_at, t.revoked_at, t.secret_hash)
+  }
+
+  async findToken(id: string): Promise<StoredToken | undefined> {
+    const row = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`).get(id) as Row | undefined
+    return row && { ...toInfo(row), secret_hash: row.secret_hash }
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (this.#db.prepare(`SELECT ${COLUMNS} FROM tokens ORDER BY created_at, id`).all() as Row[]).map(toInfo)
+  }
+
+  async revokeToken(id: string, at: string): Promise<boolean> {
+    const found = this.#db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(id) as { revoked_at: string | null } | undefined
+    if (found === undefined) return false
+    if (found.revoked_at === null) this.#db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(at, id)
+    return true
+  }
+
+  async countActiveTokens(): Promise<number> {
+    return this.#db.prepare('SELECT count(*) FROM tokens WHERE revoked_at IS NULL').pluck().get() as number
+  }
+
+  async close(): Promise<void> {
+    this.#db.close()
+  }
+}

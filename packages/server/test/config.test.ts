@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { loadConfig } from '../src/config.ts'
+
+describe('collector configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tt-config-'))
+  after(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('has safe defaults: loopback, port 9324, ./data', () => {
+    const config = loadConfig({ env: {} })
+    assert.equal(config.host, '127.0.0.1')
+    assert.equal(config.port, 9324)
+    assert.equal(config.dataDir, './data')
+    assert.ok(Object.isFrozen(config))
+  })
+
+  it('layers file < environment < flags, and reads the seeds\' aliases', () => {
+    const file = join(dir, 'tradetrail.json')
+    writeFileSync(file, JSON.stringify({ port: 7000, maxBodyBytes: '1MiB', retentionMs: '5y', smtpPort: 2525 }))
+    const config = loadConfig({
+      file,
+      env: { TRADETRAIL_PORT: '8000', QT_SMTP_SERVER: 'mail.example.com', QT_ALERT_WEBHOOK: 'https://hooks.slack.com/services/T/B/X', QT_AUDIT_EMAIL: 'ops@example.com' },
+      flags: { port: '9000' },
+    })
+    assert.equal(config.port, 9000)
+    assert.equal(config.maxBodyBytes, 1024 * 1024)
+    assert.equal(config.retentionMs, 5 * 365 * 86_400_000)
+    assert.equal(config.smtpServer, 'mail.example.com')
+    assert.equal(config.smtpPort, 2525)
+    assert.equal(config.alertWebhook, 'https://hooks.slack.com/services/T/B/X')
+    assert.equal(loadConfig({ file, env: { TRADETRAIL_PORT: '8000' } }).port, 8000)
+    assert.equal(loadConfig({ env: { TRADETRAIL_SMTP_PORT: '587', QT_SMTP_PORT: '25' } }).smtpPort, 587, 'the canonical name wins over the alias')
+  })
+
+  it('names the variable, key or flag and the reason for every bad value', () => {
+    const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
+      [{ env: { TRADETRAIL_PORT: 'abc' } }, /TRADETRAIL_PORT="abc" must be a whole number/],
+      [{ env: { TRADETRAIL_PORT: '70000' } }, /TRADETRAIL_PORT="70000" must be from 0 to 65535/],
+      [{ env: { QT_SMTP_PORT: '99999' } }, /QT_SMTP_PORT="99999"/],
+      [{ env: { QT_ALERT_WEBHOOK: 'not-a-url' } }, /QT_ALERT_WEBHOOK="not-a-url" must be an http\(s\) URL/],
+      [{ env: { QT_AUDIT_EMAIL: 'nobody' } }, /QT_AUDIT_EMAIL="nobody" "nobody" is not an email address/],
+      [{ env: { TRADETRAIL_MAX_BODY_BYTES: 'lots' } }, /TRADETRAIL_MAX_BODY_BYTES="lots" must be a size/],
+      [{ env: { TRADETRAIL_RETENTION: 'forever' } }, /TRADETRAIL_RETENTION="forever" must be a duration/],
+      [{ env: { TRADETRAIL_STRICT: 'maybe' } }, /TRADETRAIL_STRICT="maybe" must be true or false/],
+      [{ env: { TRADETRAIL_TLS_CERT: '/x.pem' } }, /TRADETRAIL_TLS_KEY TLS needs both/],
+      [{ env: { TRADETRAIL_RATE_LIMIT: '100', TRADETRAIL_RATE_LIMIT_BURST: '10' } }, /TRADETRAIL_RATE_LIMIT_BURST="10" must be at least/],
+      [{ env: {}, flags: { port: '-1' } }, /--port="-1"/],
+      [{ env: {}, file: join(dir, 'missing.json') }, /config file .*missing\.json/],
+    ]
+    for (const [sources, message] of cases) {
+      assert.throws(() => loadConfig(sources), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'TT_ERR_CONFIG_INVALID')
+        assert.match(error.message, message)
+        return true
+      })
+    }
+    const unknown = join(dir, 'unknown.json')
+    writeFileSync(unknown, JSON.stringify({ prot: 1 }))
+    assert.throws(() => loadConfig({ env: {}, file: unknown }), /"prot" in .* is not a setting/)
+  })
+})

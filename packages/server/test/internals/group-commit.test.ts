@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { type AppendResult, type PreparedEvent, validateBatch } from '@tradetrail/core'
+import { GroupCommitter } from '../../src/collector/group-commit.ts'
+
+const batch = (n: number): PreparedEvent[] => validateBatch(Array.from({ length: n }, (_, i) => ({ project: 'p', message: `m${i}` })), { nowMicros: 1e15 })
+
+test('requests submitted in the same turn share one commit, each gets its own result', async () => {
+  const groups: number[][] = []
+  let seq = 0
+  const committer = new GroupCommitter({
+    appendGroup: async (batches) => {
+      groups.push(batches.map((b) => b.length))
+      return batches.map((b): AppendResult => ({ accepted: b.length, duplicates: 0, first_seq: seq + 1, last_seq: (seq += b.length) }))
+    },
+  })
+  const results = await Promise.all([committer.submit(batch(2)), committer.submit(batch(3)), committer.submit(batch(1))])
+  assert.deepEqual(groups, [[2, 3, 1]])
+  assert.deepEqual(results.map((r) => [r.first_seq, r.last_seq]), [[1, 2], [3, 5], [6, 6]])
+})
+
+test('a request arriving during a commit waits for the next one; maxGroupEvents splits groups', async () => {
+  const groups: number[][] = []
+  let release!: () => void
+  const blocked = new Promise<void>((resolve) => { release = resolve })
+  const committer = new GroupCommitter({
+    maxGroupEvents: 4,
+    appendGroup: async (batches) => {
+      groups.push(batches.map((b) => b.length))
+      if (groups.length === 1) await blocked
+      return batches.map((b) => ({ accepted: b.length, duplicates: 0, first_seq: null, last_seq: null }))
+    },
+  })
+  const first = committer.submit(batch(1))
+  await new Promise((resolve) => setImmediate(resolve))
+  const later = [committer.submit(batch(3)), committer.submit(batch(2)), committer.submit(batch(2))]
+  assert.equal(committer.pending, 3)
+  release()
+  await Promise.all([first, ...later])
+  assert.deepEqual(groups, [[1], [3], [2, 2]])
+})
+
+test('a failed commit rejects every request in it, and the next commit goes on', async () => {
+  let calls = 0
+  const failures: number[] = []
+  const committer = new GroupCommitter({
+    appendGroup: async (batches) => {
+      if (calls++ === 0) throw new Error('disk full')
+      return batches.map((b) => ({ accepted: b.length, duplicates: 0, first_seq: 1, last_seq: b.length }))
+    },
+    onError: (_error, batches) => failures.push(batches),
+  })
+  const failed = await Promise.allSettled([committer.submit(batch(1)), committer.submit(batch(1))])
+  assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected'])
+  assert.deepEqual(failures, [2])
+  assert.equal((await committer.submit(batch(2))).accepted, 2)
+  await committer.flush()
+})
