@@ -9,7 +9,7 @@
 
 /** Thrown for values JSON cannot carry canonically (NaN, Infinity, lone surrogates, undefined, …). */
 export class CanonicalJsonError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(readonly path: string, readonly reason: string) {
     super(`${path || '/'} ${reason}`)
     this.name = 'CanonicalJsonError'
   }

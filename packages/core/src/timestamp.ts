@@ -49,6 +49,9 @@ export function millisKey(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000000Z`
 }
 
+/** The instants RFC 3339 can write: years 0000 to 9999. */
+const MIN_MS = Date.parse('0000-01-01T00:00:00Z')
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z')
 const RELATIVE = /^(\d+)(s|m|h|d|w)$/
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
@@ -60,7 +63,10 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
  */
 export function parseTimeBound(value: string, nowMs: number): string | undefined {
   const relative = RELATIVE.exec(value)
-  if (relative) return millisKey(nowMs - Number(relative[1]) * UNIT_MS[relative[2]!]!)
+  if (relative) {
+    const ms = nowMs - Number(relative[1]) * UNIT_MS[relative[2]!]!
+    return ms >= MIN_MS && ms <= MAX_MS ? millisKey(ms) : undefined
+  }
   if (DATE_ONLY.test(value)) return timestampKey(`${value}T00:00:00Z`)
   return timestampKey(value)
 }

@@ -104,7 +104,7 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
       text = canonicalize(value)
     } catch (error) {
       if (!(error instanceof CanonicalJsonError)) throw error
-      report(ERR_EVENT_BAD_VALUE, '/' + key + error.path, key + error.path, error.message.slice(error.path.length + 1))
+      report(ERR_EVENT_BAD_VALUE, '/' + key + error.path, key + error.path, error.reason)
       return undefined
     }
     // Canonical text is ASCII-heavy; count UTF-8 bytes only when it could matter.
@@ -158,7 +158,8 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
       case 'actor': {
         const label = str(key, value)
         if (label !== undefined) {
-          if (label.length > LIMITS.labelChars) report(ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
+          // Characters are code points, as JSON Schema's maxLength counts them.
+          if (label.length > LIMITS.labelChars && codePoints(label) > LIMITS.labelChars) report(ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
           else if (key === 'source') source = label
           else actor = label
         }
@@ -193,6 +194,12 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
   if (dataJson !== undefined) event.dataJson = dataJson
   if (metadataJson !== undefined) event.metadataJson = metadataJson
   return event
+}
+
+function codePoints(text: string): number {
+  let n = 0
+  for (const _ of text) n++
+  return n
 }
 
 function escapeKey(key: string): string {

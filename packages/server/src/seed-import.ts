@@ -39,6 +39,7 @@ export interface ImportResult {
   errors: ImportLineError[]
 }
 
+const MAX_NANOS = 253402300800n * 1_000_000_000n
 const TEXT_LINE = /^\[([^\]]+)\]\s?(.*)$/s
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/
 const PRIORITY_SEVERITY: Record<string, string> = {
@@ -87,6 +88,7 @@ export function parseImportLine(line: string, project: string, occurrence: numbe
 function fromRiskSink(r: Record<string, unknown>, text: string, project: string, occurrence: number): Record<string, unknown> | string {
   // timestamp_ns exceeds 2^53: take its digits from the text, JSON.parse has rounded them.
   const ns = /"timestamp_ns"\s*:\s*"?(\d{1,20})"?/.exec(text)?.[1]
+  if (ns !== undefined && BigInt(ns) >= MAX_NANOS) return `"timestamp_ns" ${ns} is beyond the year 9999`
   const ts = ns !== undefined ? formatNanos(BigInt(ns)) : r.ts
   if (typeof ts !== 'string') return 'a risk audit record needs "ts" or "timestamp_ns"'
   const eventType = String(r.event_type)
