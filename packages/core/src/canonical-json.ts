@@ -17,16 +17,17 @@ export class CanonicalJsonError extends Error {
 
 /** The canonical JSON text of a JSON value. */
 export function canonicalize(value: unknown): string {
-  return write(value, '')
+  return write(value)
 }
 
-function write(value: unknown, path: string): string {
+// The error path is built while unwinding, so the common case allocates no path strings.
+function write(value: unknown): string {
   switch (typeof value) {
     case 'string':
-      if (!value.isWellFormed()) throw new CanonicalJsonError(path, 'contains a lone UTF-16 surrogate')
+      if (!value.isWellFormed()) throw new CanonicalJsonError('', 'contains a lone UTF-16 surrogate')
       return JSON.stringify(value)
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path, `is ${value}, which JSON cannot represent`)
+      if (!Number.isFinite(value)) throw new CanonicalJsonError('', `is ${value}, which JSON cannot represent`)
       return JSON.stringify(value)
     case 'boolean':
       return value ? 'true' : 'false'
@@ -34,26 +35,37 @@ function write(value: unknown, path: string): string {
       if (value === null) return 'null'
       if (Array.isArray(value)) {
         let out = '['
-        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + write(value[i], `${path}/${i}`)
+        for (let i = 0; i < value.length; i++) {
+          try {
+            out += (i === 0 ? '' : ',') + write(value[i])
+          } catch (error) {
+            throw within(error, String(i))
+          }
+        }
         return out + ']'
       }
-      if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) {
-        throw new CanonicalJsonError(path, 'is not a plain JSON object')
-      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) throw new CanonicalJsonError('', 'is not a plain JSON object')
       const keys = Object.keys(value).sort()
       let out = '{'
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!
-        if (!key.isWellFormed()) throw new CanonicalJsonError(path, 'has a key with a lone UTF-16 surrogate')
-        out += (i === 0 ? '' : ',') + JSON.stringify(key) + ':' + write((value as Record<string, unknown>)[key], `${path}/${escapePointer(key)}`)
+        if (!key.isWellFormed()) throw new CanonicalJsonError('', 'has a key with a lone UTF-16 surrogate')
+        try {
+          out += (i === 0 ? '' : ',') + JSON.stringify(key) + ':' + write((value as Record<string, unknown>)[key])
+        } catch (error) {
+          throw within(error, key)
+        }
       }
       return out + '}'
     }
     default:
-      throw new CanonicalJsonError(path, `is ${typeof value}, which JSON cannot represent`)
+      throw new CanonicalJsonError('', `is ${typeof value}, which JSON cannot represent`)
   }
 }
 
-function escapePointer(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1')
+/** The same error, one level deeper: its JSON pointer gains `key` in front. */
+function within(error: unknown, key: string): unknown {
+  if (!(error instanceof CanonicalJsonError)) return error
+  return new CanonicalJsonError(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}${error.path}`, error.reason)
 }

@@ -7,7 +7,7 @@
  * stored event changes every hash after it. This file is the single definition the
  * stores, `verify` and the known-answer vectors (../test-vectors/hash-chain.json) use.
  */
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { canonicalize } from './canonical-json.ts'
 import type { StoredEvent } from './event.ts'
 
@@ -52,8 +52,17 @@ export function canonicalEventText(e: ChainFields): string {
   return out + '"ts":' + JSON.stringify(e.ts) + ',"type":' + JSON.stringify(e.type) + '}'
 }
 
+// One scratch buffer for prev ‖ text: crypto.hash() on it is ~40% cheaper per event than a
+// createHash() object (bench/store-append.bench.ts).
+const scratch = Buffer.allocUnsafe(256 * 1024)
+
 /** SHA-256(prev ‖ canonical), as 32 raw bytes. */
 export function chainHash(prev: Uint8Array, canonicalText: string): Buffer {
+  if (canonicalText.length * 3 + 32 <= scratch.length) {
+    scratch.set(prev, 0)
+    const n = scratch.write(canonicalText, 32, 'utf8')
+    return hash('sha256', scratch.subarray(0, 32 + n), 'buffer') as unknown as Buffer
+  }
   return createHash('sha256').update(prev).update(canonicalText, 'utf8').digest()
 }
 

@@ -180,10 +180,11 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
   if (!('message' in input)) report(ERR_EVENT_MISSING_FIELD, '/message', 'message')
   if (problems.length > before) return undefined
 
+  if (ts === undefined) [ts, tsKey] = defaultTimestamp(nowMicros)
   const event: PreparedEvent = {
     id: id ?? uuidv7(Math.floor(nowMicros / 1000)),
-    ts: ts ?? formatMicros(nowMicros),
-    tsKey: tsKey ?? timestampKey(formatMicros(nowMicros))!,
+    ts,
+    tsKey: tsKey!,
     project: project!,
     type,
     severity,
@@ -194,6 +195,17 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
   if (dataJson !== undefined) event.dataJson = dataJson
   if (metadataJson !== undefined) event.metadataJson = metadataJson
   return event
+}
+
+let lastDefault: [number, string, string] = [-1, '', '']
+
+/** `ts` and its key for events sent without one; a batch shares one `nowMicros`, so this is computed once. */
+function defaultTimestamp(nowMicros: number): [string, string] {
+  if (lastDefault[0] !== nowMicros) {
+    const ts = formatMicros(nowMicros)
+    lastDefault = [nowMicros, ts, timestampKey(ts)!]
+  }
+  return [lastDefault[1], lastDefault[2]]
 }
 
 function codePoints(text: string): number {
