@@ -15,13 +15,16 @@ export class CanonicalJsonError extends Error {
   }
 }
 
+/** Deepest nesting accepted: far beyond any real event, well within the stack. */
+export const MAX_DEPTH = 64
+
 /** The canonical JSON text of a JSON value. */
 export function canonicalize(value: unknown): string {
-  return write(value)
+  return write(value, 0)
 }
 
 // The error path is built while unwinding, so the common case allocates no path strings.
-function write(value: unknown): string {
+function write(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) throw new CanonicalJsonError('', 'contains a lone UTF-16 surrogate')
@@ -33,11 +36,12 @@ function write(value: unknown): string {
       return value ? 'true' : 'false'
     case 'object': {
       if (value === null) return 'null'
+      if (depth === MAX_DEPTH) throw new CanonicalJsonError('', `is nested more than ${MAX_DEPTH} levels deep`)
       if (Array.isArray(value)) {
         let out = '['
         for (let i = 0; i < value.length; i++) {
           try {
-            out += (i === 0 ? '' : ',') + write(value[i])
+            out += (i === 0 ? '' : ',') + write(value[i], depth + 1)
           } catch (error) {
             throw within(error, String(i))
           }
@@ -52,7 +56,7 @@ function write(value: unknown): string {
         const key = keys[i]!
         if (!key.isWellFormed()) throw new CanonicalJsonError('', 'has a key with a lone UTF-16 surrogate')
         try {
-          out += (i === 0 ? '' : ',') + JSON.stringify(key) + ':' + write((value as Record<string, unknown>)[key])
+          out += (i === 0 ? '' : ',') + JSON.stringify(key) + ':' + write((value as Record<string, unknown>)[key], depth + 1)
         } catch (error) {
           throw within(error, key)
         }

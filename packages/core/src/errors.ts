@@ -135,3 +135,5 @@ export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, 
 export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: string, value: string, reason: string) =>
   `${source}${value === '' ? '' : `=${JSON.stringify(value.slice(0, 80))}`} ${reason}`)
 export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (reason: string) => reason)
+export const ERR_FILE_ACCESS = define('TT_ERR_FILE_ACCESS', 500, (path: string, reason: string) => `cannot use ${path}: ${reason}`)
+export const ERR_REMOTE = define('TT_ERR_REMOTE', 502, (url: string, reason: string) => `the collector at ${url} ${reason}`)

@@ -1,9 +1,10 @@
 /**
- * The event model, wire format v1. One TypeBox schema is the contract: it gives the
- * TypeScript types, the JSON Schema the collector validates and documents with, and
- * the limits below. See ../../../docs/api.md for the prose version.
+ * The event model, wire format v1: names, limits and types. The TypeBox schema built from
+ * them is in event-schema.ts (a separate entry point, `@tradetrail/core/schema`, so that
+ * code which only validates never loads TypeBox). See docs/api.md for the prose version.
  */
-import Type, { type Static } from 'typebox'
+import type { Static } from 'typebox'
+import type { EventInputSchema } from './event-schema.ts'
 
 export const EVENT_TYPES = [
   'boot', 'shutdown', 'error', 'trade_opened', 'trade_closed', 'order_submitted', 'order_filled',
@@ -31,6 +32,9 @@ export function severityRank(severity: string): number {
 export const PRIVILEGES = ['execute_trade', 'post_mortem_analysis', 'live_monitoring', 'utilities'] as const
 export type Privilege = (typeof PRIVILEGES)[number]
 
+/** The project under which Tradetrail records its own actions (start, stop, tokens, verification). */
+export const SELF_PROJECT = 'tradetrail'
+
 /** Flags the server sets on a stored event. */
 export const FLAGS = ['privilege_violation', 'clock_skew'] as const
 
@@ -50,21 +54,7 @@ export const TYPE_PATTERN = '^[a-z][a-z0-9_.:-]{0,63}$'
 /** Any RFC 9562 UUID in lower case; clients should send version 7. */
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 
-const JsonObject = Type.Record(Type.String(), Type.Unknown())
-
-/** An event as a producer sends it. */
-export const EventInputSchema = Type.Object({
-  id: Type.Optional(Type.String({ pattern: UUID_PATTERN, description: 'UUID (v7 recommended); the idempotency key. Assigned by the server if absent.' })),
-  ts: Type.Optional(Type.String({ description: 'RFC 3339 UTC time it happened, up to nanoseconds. Defaults to the time the collector received it.' })),
-  project: Type.String({ pattern: PROJECT_PATTERN, description: 'The system that emitted the event.' }),
-  type: Type.Optional(Type.String({ pattern: TYPE_PATTERN, description: `Predefined or custom type; default ${DEFAULT_EVENT_TYPE}.` })),
-  severity: Type.Optional(Type.Union(SEVERITIES.map((s) => Type.Literal(s)), { description: `Default ${DEFAULT_SEVERITY}.` })),
-  message: Type.String({ description: `Human sentence, at most ${LIMITS.messageBytes} bytes.` }),
-  source: Type.Optional(Type.String({ maxLength: LIMITS.labelChars, description: 'Component that emitted it.' })),
-  actor: Type.Optional(Type.String({ maxLength: LIMITS.labelChars, description: 'User or bot identity that acted.' })),
-  data: Type.Optional(JsonObject),
-  metadata: Type.Optional(JsonObject),
-}, { additionalProperties: false })
+/** An event as a producer sends it (the schema is in event-schema.ts). */
 export type EventInput = Static<typeof EventInputSchema>
 
 /** An event after validation: defaults filled in, every field in its final form. */

@@ -21,18 +21,22 @@ export interface VerifyReport {
   /** Where the chain starts: the retention anchor's seq, 0 for genesis. */
   anchor_seq: number
   checkpoints: { total: number; verified: number; latest: Checkpoint | null }
+  /** Events after the newest signed checkpoint: protected only by the chain until the next one. */
+  unsigned_tail: number
   /** The first thing wrong, by seq. */
   problem: { seq: number; code: VerifyProblemCode; message: string } | null
 }
 
 export interface VerifyOptions {
+  /** Checkpoints kept outside the trail (an earlier export): checked like the trail's own. */
+  externalCheckpoints?: readonly Checkpoint[]
   /** Called after each chunk with the seq reached (for progress output). */
   onProgress?: (seq: number) => void
 }
 
 export async function verifyTrail(store: EventStore, publicKey: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const anchor = await store.anchor()
-  const checkpoints = await store.checkpoints()
+  const checkpoints = [...(await store.checkpoints()), ...(options.externalCheckpoints ?? [])].sort((a, b) => a.seq - b.seq)
   const problems: Array<NonNullable<VerifyReport['problem']>> = []
   if (anchor !== undefined && !verifyCheckpoint(anchor, publicKey)) {
     problems.push({ seq: anchor.seq, code: 'anchor_signature', message: `the retention anchor at seq ${anchor.seq} is not signed by this trail's key` })
@@ -88,6 +92,7 @@ export async function verifyTrail(store: EventStore, publicKey: KeyObject, optio
     last_seq: lastSeq,
     anchor_seq: anchorSeq,
     checkpoints: { total: live.length, verified, latest: live[live.length - 1] ?? null },
+    unsigned_tail: Math.max(0, lastSeq - (live[live.length - 1]?.seq ?? anchorSeq)),
     problem: problems[0] ?? null,
   }
 }

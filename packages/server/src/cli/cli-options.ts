@@ -10,9 +10,14 @@ export interface GlobalOptions {
   strict: boolean
 }
 
+/** `--data-dir` or TRADETRAIL_DATA_DIR or ./data; `--json`; TRADETRAIL_STRICT refuses an unsafe data directory. */
 export function globalOptions(command: Command): GlobalOptions {
-  const o = command.optsWithGlobals() as { dataDir?: string; json?: boolean; strict?: boolean }
-  return { dataDir: o.dataDir ?? process.env.TRADETRAIL_DATA_DIR ?? './data', json: o.json ?? false, strict: o.strict ?? false }
+  const o = command.optsWithGlobals() as { dataDir?: string; json?: boolean }
+  return {
+    dataDir: o.dataDir ?? process.env.TRADETRAIL_DATA_DIR ?? './data',
+    json: o.json ?? false,
+    strict: /^(1|true|yes|on)$/i.test(process.env.TRADETRAIL_STRICT ?? ''),
+  }
 }
 
 /** Adds --project --type --severity --source --since --until --q --after-seq, named after the HTTP API's filters. */

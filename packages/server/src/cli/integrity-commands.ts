@@ -2,7 +2,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ERR_CLI_USAGE } from '@tradetrail/core'
+import { type Checkpoint, ERR_FILE_ACCESS } from '@tradetrail/core'
 import { purgeExpired } from '../retention.ts'
 import { verifyTrail } from '../verify-trail.ts'
 import { withLocalTrail } from './cli-context.ts'
@@ -13,22 +13,42 @@ function loadPublicKey(path: string): KeyObject {
   try {
     return createPublicKey(readFileSync(path, 'utf8'))
   } catch (error) {
-    throw ERR_CLI_USAGE.create(`--public-key ${path}: ${(error as Error).message}`)
+    throw ERR_FILE_ACCESS.create(path, `not a readable PEM public key (${(error as Error).message})`)
   }
+}
+
+/** Checkpoints exported earlier (`tradetrail checkpoints --json`), kept where the trail's host cannot write. */
+function loadCheckpoints(path: string): Checkpoint[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw ERR_FILE_ACCESS.create(path, `not a readable checkpoints export (${(error as Error).message})`)
+  }
+  const list = (parsed as { checkpoints?: unknown })?.checkpoints
+  const valid = (c: unknown): c is Checkpoint => typeof c === 'object' && c !== null &&
+    Number.isSafeInteger((c as Checkpoint).seq) && ['hash', 'time', 'key_id', 'signature'].every((k) => typeof (c as Record<string, unknown>)[k] === 'string')
+  if (!Array.isArray(list) || !list.every(valid)) throw ERR_FILE_ACCESS.create(path, 'has no "checkpoints" array of {seq, hash, time, key_id, signature}')
+  return list
 }
 
 export function registerIntegrityCommands(program: Command): void {
   program.command('verify')
     .description('recompute the hash chain and check the signed checkpoints; names the first bad seq')
     .option('--public-key <file>', 'check signatures with this PEM public key (default: the data directory\'s own key)')
-    .action(async (flags: { publicKey?: string }, command: Command) => {
+    .option('--checkpoints <file>', 'also check against checkpoints exported earlier with "checkpoints --json"')
+    .action(async (flags: { publicKey?: string; checkpoints?: string }, command: Command) => {
+      const external = flags.checkpoints !== undefined ? loadCheckpoints(flags.checkpoints) : []
+      const publicKey = flags.publicKey !== undefined ? loadPublicKey(flags.publicKey) : undefined
       await withLocalTrail(command, async (trail, options) => {
-        const key = flags.publicKey !== undefined ? loadPublicKey(flags.publicKey) : trail.signer.publicKey
-        const report = await verifyTrail(trail.store, key)
+        const report = await verifyTrail(trail.store, publicKey ?? trail.signer.publicKey, { externalCheckpoints: external })
         if (options.json) printJson(report)
         else if (report.ok) {
           const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
           process.stdout.write(`OK: ${report.checked} events verified (${range}), ${report.checkpoints.verified} signed checkpoints${report.anchor_seq > 0 ? `, from the retention anchor at seq ${report.anchor_seq}` : ''}\n`)
+          if (report.unsigned_tail > 0) {
+            process.stdout.write(`note: the last ${report.unsigned_tail} events come after the newest signed checkpoint; until the next one, only the chain protects them\n`)
+          }
         }
         if (!report.ok) {
           const p = report.problem!

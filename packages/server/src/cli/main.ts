@@ -1,10 +1,10 @@
 /**
  * `tradetrail`: the command line. Storage commands work offline on a data directory,
  * also while a collector runs on it. Exit codes: 0 done, 1 failed (one line on stderr
- * says why), 2 the command line itself was wrong.
+ * says why), 2 the command line itself was wrong (an unknown option or a bad value).
  */
 import { Command, CommanderError } from 'commander'
-import { TradetrailError } from '@tradetrail/core'
+import { ERR_CLI_USAGE, TradetrailError } from '@tradetrail/core'
 import { registerIntegrityCommands } from './integrity-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
 import { registerSummaryCommand } from './summary-command.ts'
@@ -17,8 +17,6 @@ export function buildProgram(): Command {
     .description('Tradetrail: the tamper-evident audit trail for automated trading systems')
     .option('--data-dir <dir>', 'data directory (default $TRADETRAIL_DATA_DIR or ./data)')
     .option('--json', 'machine-readable output')
-    .option('--strict', 'refuse a data directory on tmpfs or under /tmp in a container')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
   registerTrailCommands(program)
   registerIntegrityCommands(program)
@@ -54,6 +52,6 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2 // commander already printed the reason
     process.stderr.write(`tradetrail: ${describeError(error)}\n`)
     if (process.env.TRADETRAIL_DEBUG) process.stderr.write(`${(error as Error).stack}\n`)
-    return 1
+    return ERR_CLI_USAGE.is(error) ? 2 : 1
   }
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { loadConfig } from '../config.ts'
-import { startCollector } from '../collector/serve.ts'
 
 export function registerServeCommand(program: Command): void {
   program.command('serve')
@@ -11,12 +9,15 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM)')
     .option('--retention <age>', 'purge events older than this, daily (e.g. 5y)')
-    .action(async (flags: { host?: string; port?: string; config?: string; tlsCert?: string; tlsKey?: string; retention?: string }, command: Command) => {
-      const globals = command.optsWithGlobals() as { dataDir?: string; strict?: boolean }
+    .option('--strict', 'refuse to start on a data directory on tmpfs or under /tmp in a container')
+    .action(async (flags: { host?: string; port?: string; config?: string; tlsCert?: string; tlsKey?: string; retention?: string; strict?: boolean }, command: Command) => {
+      // Loaded here so that the other commands never pay for Fastify and prom-client.
+      const [{ loadConfig }, { startCollector }] = await Promise.all([import('../config.ts'), import('../collector/serve.ts')])
+      const globals = command.optsWithGlobals() as { dataDir?: string }
       const config = loadConfig({
         file: flags.config,
         flags: {
-          host: flags.host, port: flags.port, dataDir: globals.dataDir, strict: globals.strict,
+          host: flags.host, port: flags.port, dataDir: globals.dataDir, strict: flags.strict,
           tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention,
         },
       })

@@ -1,9 +1,8 @@
 /** `tradetrail token create|list|revoke`: offline on the data directory, or through a collector with --url. */
 import { join } from 'node:path'
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, SCOPES, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
+import { ERR_CLI_USAGE, ERR_NOT_FOUND, ERR_REMOTE, SCOPES, SELF_PROJECT, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
 import { issueToken, type IssuedToken } from '../auth/tokens.ts'
-import { SELF_PROJECT } from '../collector/collector.ts'
 import { DATABASE_FILE, LocalTrail } from '../local-trail.ts'
 import { SqliteTokenStore } from '../sqlite/sqlite-token-store.ts'
 import { globalOptions } from './cli-options.ts'
@@ -27,10 +26,10 @@ async function remote<T>(flags: Remote, method: string, path: string, body?: unk
       body: body ? JSON.stringify(body) : undefined,
     })
   } catch (error) {
-    throw ERR_CLI_USAGE.create(`cannot reach the collector at ${flags.url}: ${(error as Error).cause ?? (error as Error).message}`)
+    throw ERR_REMOTE.create(flags.url!, `cannot be reached: ${(error as Error).cause ?? (error as Error).message}`)
   }
   const answer = await response.json().catch(() => undefined) as { error?: { code: string; message: string } } | undefined
-  if (!response.ok) throw ERR_CLI_USAGE.create(`the collector answered ${response.status}: ${answer?.error?.message ?? 'no details'} (${answer?.error?.code ?? 'no code'})`)
+  if (!response.ok) throw ERR_REMOTE.create(flags.url!, `answered ${response.status}: ${answer?.error?.message ?? 'no details'} (${answer?.error?.code ?? 'no code'})`)
   return answer as T
 }
 
@@ -98,7 +97,7 @@ export function registerTokenCommands(program: Command): void {
       if (flags.url !== undefined) await remote(flags, 'DELETE', `/v1/tokens/${encodeURIComponent(id)}`)
       else {
         await offline(command, async (tokens, note) => {
-          if (!(await tokens.revokeToken(id, new Date().toISOString()))) throw ERR_CLI_USAGE.create(`there is no token ${id}`)
+          if (!(await tokens.revokeToken(id, new Date().toISOString()))) throw ERR_NOT_FOUND.create(`token ${id}`)
           await note('token_revoked', `Token ${id} revoked`, { id })
         })
       }

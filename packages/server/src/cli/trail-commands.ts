@@ -46,8 +46,8 @@ export function registerTrailCommands(program: Command): void {
       const event: Record<string, unknown> = { project: flags.project ?? process.env.TRADETRAIL_PROJECT ?? 'cli', message }
       for (const key of ['type', 'severity', 'source', 'actor', 'ts', 'id'] as const) if (flags[key] !== undefined) event[key] = flags[key]
       if (Object.keys(data).length > 0) event.data = data
+      const [prepared] = validateBatch([event], { nowMicros: systemClock.nowMicros() })
       await withLocalTrail(command, async (trail, options) => {
-        const [prepared] = validateBatch([event], { nowMicros: systemClock.nowMicros() })
         const result = await trail.append([prepared!])
         if (options.json) printJson({ id: prepared!.id, ...result })
         else process.stdout.write(result.accepted > 0 ? `recorded #${result.first_seq} ${prepared!.id}\n` : `already recorded ${prepared!.id}\n`)

@@ -3,10 +3,10 @@ import { createWriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, millisKey, systemClock } from '@tradetrail/core'
+import { ERR_FILE_ACCESS, millisKey, systemClock } from '@tradetrail/core'
 import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, dumpRecord, jsonLine } from '../export-format.ts'
 import { importFile } from '../seed-import.ts'
-import { withLocalTrail } from './cli-context.ts'
+import { withLazyTrail, withLocalTrail } from './cli-context.ts'
 import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
 import { printJson, write } from './cli-output.ts'
 
@@ -16,7 +16,7 @@ async function openOutput(path: string | undefined): Promise<{ out: Writable; do
   const out = createWriteStream(path, { flags: 'w' })
   await new Promise<void>((resolve, reject) => {
     out.once('open', () => resolve())
-    out.once('error', (error) => reject(ERR_CLI_USAGE.create(`cannot write ${path}: ${error.message}`)))
+    out.once('error', (error) => reject(ERR_FILE_ACCESS.create(path, `cannot be written: ${error.message}`)))
   })
   return { out, done: async () => { out.end(); await finished(out) } }
 }
@@ -76,9 +76,10 @@ export function registerTransferCommands(program: Command): void {
     .option('--project <name>', 'project for lines that name none', 'imported')
     .option('--strict', 'all or nothing: any bad line imports nothing')
     .action(async (file: string, flags: { project: string; strict?: boolean }, command: Command) => {
-      await withLocalTrail(command, async (trail, options) => {
+      parseFilter({ project: flags.project }) // the same rule as every --project, checked before any work
+      await withLazyTrail(command, async (trail, options) => {
         const result = await importFile({
-          path: file, append: (batch) => trail.append(batch), project: flags.project, strict: flags.strict ?? false,
+          path: file, append: (batch) => trail().append(batch), project: flags.project, strict: flags.strict ?? false,
           nowMicros: systemClock.nowMicros(),
         })
         if (options.json) printJson(result)

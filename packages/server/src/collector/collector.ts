@@ -4,10 +4,10 @@
  * data directory); `startCollector` in serve.ts is the process around it.
  */
 import { Readable } from 'node:stream'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
 import {
-  type Clock, ERR_AUTH_SCOPE, ERR_NOT_FOUND, ERR_RATE_LIMITED, type Scope, type TokenInfo, type TokenStore,
-  UUID_PATTERN, validateBatch,
+  type Clock, ERR_AUTH_SCOPE, ERR_BODY_INVALID, ERR_QUERY_INVALID, ERR_NOT_FOUND, ERR_RATE_LIMITED, ERR_TOKEN_INVALID, type Scope, type TokenInfo, type TokenStore,
+  SELF_PROJECT, UUID_PATTERN, validateBatch,
 } from '@tradetrail/core'
 import { authenticate, issueToken } from '../auth/tokens.ts'
 import type { CollectorConfig } from '../config.ts'
@@ -53,7 +53,6 @@ export interface Collector {
   ready: boolean
 }
 
-export const SELF_PROJECT = 'tradetrail'
 const READ: readonly Scope[] = ['read', 'admin']
 const WRITE: readonly Scope[] = ['ingest', 'admin']
 const ADMIN: readonly Scope[] = ['admin']
@@ -69,6 +68,17 @@ export function buildCollector(deps: CollectorDeps): Collector {
     requestTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
+    maxParamLength: 200,
+    // Router errors (a bad %-escape in the URL) skip the error handler: answer them the same way.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      void reply.code(400).send({ error: ERR_QUERY_INVALID.create('url', `cannot be decoded (${error.code})`).toJSON() })
+    },
+    // Requests too malformed for HTTP parsing never reach a route; the socket gets one JSON answer.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
+      if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
+      const body = JSON.stringify({ error: ERR_BODY_INVALID.create(`is not valid HTTP (${error.code ?? 'parse error'})`).toJSON() })
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+    },
     ...(deps.https ? { https: deps.https } : {}),
   } as FastifyServerOptions)
   app.server.maxConnections = config.maxConnections
@@ -187,15 +197,15 @@ export function buildCollector(deps: CollectorDeps): Collector {
   // Tokens (admin).
   app.post<{ Body: unknown }>('/v1/tokens', { config: { scopes: ADMIN } }, async (request, reply) => {
     const body = request.body as Record<string, unknown> | null
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw httpFail('body', 'must be a JSON object {"scope", "projects", "privileges", "label"}')
-    for (const key of Object.keys(body)) if (!['scope', 'projects', 'privileges', 'label'].includes(key)) throw httpFail(key.slice(0, 40), 'is not a token field; known: scope, projects, privileges, label')
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ERR_TOKEN_INVALID.create('the body must be a JSON object {"scope", "projects", "privileges", "label"}')
+    for (const key of Object.keys(body)) if (!['scope', 'projects', 'privileges', 'label'].includes(key)) throw ERR_TOKEN_INVALID.create(`"${key.slice(0, 40)}" is not a token field; known: scope, projects, privileges, label`)
     const list = (key: string): string[] | undefined => {
       const value = body[key]
       if (value === undefined) return undefined
-      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw httpFail(key, 'must be an array of strings')
+      if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw ERR_TOKEN_INVALID.create(`"${key}" must be an array of strings`)
       return value
     }
-    if (body.label !== undefined && body.label !== null && typeof body.label !== 'string') throw httpFail('label', 'must be a string')
+    if (body.label !== undefined && body.label !== null && typeof body.label !== 'string') throw ERR_TOKEN_INVALID.create('"label" must be a string')
     const issued = await issueToken(tokens, { scope: body.scope as Scope, projects: list('projects'), privileges: list('privileges'), label: body.label as string | undefined }, clock)
     const { token: _secret, ...info } = issued
     await collector.record('token_created', `Token ${issued.id} created (${issued.scope})`, { ...info, by: request.token!.id })
