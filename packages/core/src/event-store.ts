@@ -112,5 +112,12 @@ export interface EventStore {
   lastSeqReceivedBefore(time: string): Promise<number>
   /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
   purge(anchor: Anchor): Promise<void>
+  /**
+   * Does deferred work now: the search index is built after commits, in larger steps than
+   * one commit, so that many small commits stay cheap. Queries catch it up themselves
+   * (a search sees every committed event); calling this keeps that catch-up short.
+   * `maxEvents` bounds one call, so a caller on an event loop can do it in slices.
+   */
+  maintain(maxEvents?: number): Promise<void>
   close(): Promise<void>
 }

@@ -35,6 +35,8 @@ export interface StartOptions {
 
 const VERSION = '0.1.0'
 const DAY_MS = 86_400_000
+const MAINTAIN_INTERVAL_MS = 100
+const MAINTAIN_SLICE = 20_000
 
 export async function startCollector(config: Readonly<CollectorConfig>, options: StartOptions = {}): Promise<RunningCollector> {
   const clock = options.clock ?? systemClock
@@ -104,11 +106,17 @@ export async function startCollector(config: Readonly<CollectorConfig>, options:
     retentionTimer = setInterval(() => void purge(), DAY_MS).unref()
   }
 
+  // The search index follows the trail in slices between requests (SqliteEventStore.maintain).
+  const maintenance = setInterval(() => {
+    trail.store.maintain(MAINTAIN_SLICE).catch((error) => app.log.error({ err: error }, 'search index maintenance failed'))
+  }, MAINTAIN_INTERVAL_MS).unref()
+
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop requested'): Promise<void> => {
     stopping ??= (async () => {
       collector.ready = false
       clearInterval(retentionTimer)
+      clearInterval(maintenance)
       await app.close() // stops accepting; in-flight requests finish, so their commits are awaited
       await collector.committer.flush()
       await collector.record('shutdown', `Collector stopped: ${reason}`, { at: formatMicros(clock.nowMicros()) }).catch(() => {})

@@ -16,7 +16,10 @@ export interface SqliteEventStoreOptions {
   /** Path of the database file. */
   path: string
   clock?: Clock
-  /** Open read-only (the file must exist). */
+  /**
+   * Open without writing (a backup, a copy under review): the file must exist, and
+   * searches see only what was already in the full-text index.
+   */
   readonly?: boolean
 }
 
@@ -28,29 +31,40 @@ const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map(
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database
   readonly #clock: Clock
+  readonly #readonly: boolean
   readonly #appendTx: (batches: ReadonlyArray<readonly PreparedEvent[]>, receivedAt: string) => AppendResult[]
   readonly #insert: Database.Statement
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
   readonly #indexFts: Database.Statement
+  readonly #indexedSeq: Database.Statement
+  readonly #setIndexedSeq: Database.Statement
+  readonly #indexTx: (limit: number) => number
+  /** Statements by SQL text: queries repeat a few shapes, and preparing costs more than running. */
+  readonly #statements = new Map<string, Database.Statement>()
   #closed = false
 
   constructor(options: SqliteEventStoreOptions) {
     this.#clock = options.clock ?? systemClock
-    this.#db = new Database(options.path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false })
+    this.#readonly = options.readonly ?? false
+    this.#db = new Database(options.path, { readonly: this.#readonly, fileMustExist: this.#readonly })
     const db = this.#db
     db.pragma('busy_timeout = 10000')
-    if (!options.readonly) {
+    if (!this.#readonly) {
       db.pragma('journal_mode = WAL')
       migrate(db)
     }
     db.pragma('synchronous = FULL')
     db.pragma('cache_size = -65536')
     this.#insert = db.prepare(`INSERT INTO events (seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#head = db.prepare('SELECT seq, hash, received_at FROM events ORDER BY seq DESC LIMIT 1').raw()
     this.#anchor = db.prepare('SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq DESC LIMIT 1')
     this.#indexFts = db.prepare('INSERT INTO events_fts (rowid, message, source, actor, data) SELECT seq, message, source, actor, data FROM events WHERE seq BETWEEN ? AND ?')
+    this.#indexedSeq = db.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq'").pluck()
+    this.#setIndexedSeq = db.prepare("INSERT INTO meta (key, value) VALUES ('fts_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    const indexTx = db.transaction((limit: number) => this.#indexLocked(limit))
+    this.#indexTx = (limit) => indexTx.immediate(limit)
     const appendTx = db.transaction((batches: ReadonlyArray<readonly PreparedEvent[]>, now: string) => this.#appendLocked(batches, now))
     this.#appendTx = (batches, now) => appendTx.immediate(batches, now)
   }
@@ -79,10 +93,7 @@ export class SqliteEventStore implements EventStore {
         chain.prev = Buffer.from(anchor.hash, 'hex')
       }
     }
-    const groupFirst = chain.seq + 1
-    const results = batches.map((batch) => this.#insertBatch(batch, chain))
-    if (chain.seq >= groupFirst) this.#indexFts.run(groupFirst, chain.seq)
-    return results
+    return batches.map((batch) => this.#insertBatch(batch, chain))
   }
 
   /** Inserts one batch at the chain's end, advancing `chain` past each newly stored event. */
@@ -97,10 +108,15 @@ export class SqliteEventStore implements EventStore {
         seq, id: e.id, ts: e.ts, project: e.project, type: e.type, severity: e.severity, message: e.message,
         source: e.source, actor: e.actor, dataJson: e.dataJson, metadataJson: e.metadataJson, flags, received_at: receivedAt,
       }))
-      const { changes } = this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message,
-        e.source ?? null, e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, flags?.join(',') ?? null, receivedAt, hash)
-      if (changes === 0) {
-        duplicates++ // the id is already stored: the chain does not advance
+      try {
+        this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message,
+          e.source ?? null, e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, flags?.join(',') ?? null, receivedAt, hash)
+      } catch (error) {
+        // A plain INSERT that fails on the id's unique index costs less, in the common case of
+        // no duplicate, than ON CONFLICT DO NOTHING (bench/store-append.bench.ts). SQLite undoes
+        // just this statement; the chain does not advance.
+        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error
+        duplicates++
         continue
       }
       chain.seq = seq
@@ -110,25 +126,53 @@ export class SqliteEventStore implements EventStore {
     return { accepted, duplicates, first_seq: accepted > 0 ? first : null, last_seq: accepted > 0 ? chain.seq : null }
   }
 
+  /**
+   * Adds the events not yet in the full-text index, in one transaction. FTS5 writes a
+   * segment per transaction and merges them as they pile up, so indexing each small
+   * commit cost more than the commit itself; a deferred step amortises that.
+   */
+  #indexLocked(limit: number): number {
+    const from = (this.#indexedSeq.get() as number | undefined) ?? 0
+    const head = (this.#head.get() as [number] | undefined)?.[0] ?? from
+    if (head <= from) return 0
+    const to = Math.min(head, from + limit)
+    this.#indexFts.run(from + 1, to)
+    this.#setIndexedSeq.run(String(to))
+    return to - from
+  }
+
+  /** Events committed but not yet in the full-text index. */
+  #searchLag(): number {
+    const head = (this.#head.get() as [number] | undefined)?.[0] ?? 0
+    return Math.max(0, head - ((this.#indexedSeq.get() as number | undefined) ?? 0))
+  }
+
+  async maintain(maxEvents = Infinity): Promise<void> {
+    this.#open()
+    if (!this.#readonly && this.#searchLag() > 0) this.#indexTx(maxEvents)
+  }
+
   async get(id: string): Promise<StoredEvent | undefined> {
     this.#open()
-    const row = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = ?`).raw().get(id) as Row | undefined
+    const row = this.#statement(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = ?`).raw().get(id) as Row | undefined
     return row && toEvent(row)
   }
 
   async query(options: QueryOptions): Promise<StoredEvent[]> {
     this.#open()
-    const { from, where, params, seqColumn } = filterSql(options)
+    const { from, where, params, seqColumn, searches } = filterSql(options)
+    if (searches) await this.maintain() // a search must see every committed event
     const order = options.order === 'asc' ? 'ASC' : 'DESC'
-    const rows = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where} ORDER BY ${seqColumn} ${order} LIMIT ?`)
+    const rows = this.#statement(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where} ORDER BY ${seqColumn} ${order} LIMIT ?`)
       .raw().all(...params, options.limit) as Row[]
     return rows.map(toEvent)
   }
 
   async stats(filter: EventFilter): Promise<Stats> {
     this.#open()
-    const { from, where, params } = filterSql(filter)
-    const rows = this.#db.prepare(`SELECT e.project, e.type, e.severity, count(*) FROM ${from} WHERE ${where} GROUP BY e.project, e.type, e.severity`)
+    const { from, where, params, searches } = filterSql(filter)
+    if (searches) await this.maintain()
+    const rows = this.#statement(`SELECT e.project, e.type, e.severity, count(*) FROM ${from} WHERE ${where} GROUP BY e.project, e.type, e.severity`)
       .raw().all(...params) as Array<[string, string, number, number]>
     const stats: Stats = { total: 0, by_project: {}, by_type: {}, by_severity: {} }
     for (const [project, type, rank, n] of rows) {
@@ -243,6 +287,16 @@ export class SqliteEventStore implements EventStore {
 
   #open(): void {
     if (this.#closed) throw ERR_STORE_CLOSED.create()
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      if (this.#statements.size >= 256) this.#statements.delete(this.#statements.keys().next().value!)
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
   }
 }
 

@@ -11,6 +11,8 @@ export interface SqlFilter {
   params: unknown[]
   /** Column that orders by seq; the FTS rowid when searching, so FTS5 walks its index in order. */
   seqColumn: string
+  /** Whether the full-text index is read (so it must be caught up first). */
+  searches: boolean
 }
 
 /** The FTS5 MATCH expression for a search string, or undefined when it holds no searchable word. */
@@ -44,5 +46,5 @@ export function filterSql(filter: EventFilter): SqlFilter {
   if (filter.until !== undefined) { clauses.push('e.ts_key < ?'); params.push(filter.until) }
   if (filter.afterSeq !== undefined) { clauses.push(`${seqColumn} > ?`); params.push(filter.afterSeq) }
   if (filter.beforeSeq !== undefined) { clauses.push(`${seqColumn} < ?`); params.push(filter.beforeSeq) }
-  return { from, where: clauses.length > 0 ? clauses.join(' AND ') : '1', params, seqColumn }
+  return { from, where: clauses.length > 0 ? clauses.join(' AND ') : '1', params, seqColumn, searches: seqColumn !== 'e.seq' }
 }

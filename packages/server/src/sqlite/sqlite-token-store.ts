@@ -13,6 +13,8 @@ function toInfo(row: Omit<Row, 'secret_hash'>): TokenInfo {
 
 export class SqliteTokenStore implements TokenStore {
   readonly #db: Database.Database
+  /** Runs on every authenticated request: prepared once. */
+  readonly #find: Database.Statement
 
   constructor(path: string) {
     this.#db = new Database(path)
@@ -20,6 +22,7 @@ export class SqliteTokenStore implements TokenStore {
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')
     migrate(this.#db)
+    this.#find = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`)
   }
 
   async addToken(t: StoredToken): Promise<void> {
@@ -28,7 +31,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async findToken(id: string): Promise<StoredToken | undefined> {
-    const row = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`).get(id) as Row | undefined
+    const row = this.#find.get(id) as Row | undefined
     return row && { ...toInfo(row), secret_hash: row.secret_hash }
   }
 
