@@ -32,6 +32,10 @@ export function toTradetrailError(error: FastifyError & { code?: string }, bodyL
     case 'FST_ERR_QSP_INVALID_QUERYSTRING':
       return ERR_BODY_INVALID.create('has an invalid query string')
   }
+  // Storage failures: nothing was stored, and the producer should retry (503, not 500).
+  if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') return ERR_UNAVAILABLE.create('the store is locked by another process; nothing was stored, retry')
+  if (error.code === 'SQLITE_FULL') return ERR_UNAVAILABLE.create('the disk is full; nothing was stored, retry once an operator has made room')
+  if (error.code?.startsWith('SQLITE_IOERR') || error.code === 'SQLITE_READONLY') return ERR_UNAVAILABLE.create(`the store cannot write (${error.code}); nothing was stored, retry`)
   if (error.statusCode === 503) return ERR_UNAVAILABLE.create(error.message)
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return ERR_BODY_INVALID.create(`was refused: ${error.message}`)
@@ -43,6 +47,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const tt = toTradetrailError(error, bodyLimit, request.id)
     if (tt.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+    if (tt.statusCode === 503) void reply.header('retry-after', '1')
     void reply.code(tt.statusCode).send({ error: tt.toJSON() })
   })
   app.setNotFoundHandler((request, reply) => {
