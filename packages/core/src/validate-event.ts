@@ -73,11 +73,9 @@ export function validateBatch(raw: unknown, options: ValidateOptions): PreparedE
 /** Validates one event; pushes its problems (with `index`) and returns undefined when it is invalid. */
 export function prepareEvent(raw: unknown, index: number, nowMicros: number, problems: Problem[]): PreparedEvent | undefined {
   const before = problems.length
-  const report = <A extends unknown[]>(def: ErrorDefinition<A>, path: string, ...args: A): void => {
-    problems.push({ index, path, code: def.code, message: def.create(...args).message })
-  }
+  const at: Where = { index, problems }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    report(ERR_EVENT_NOT_OBJECT, '')
+    report(at, ERR_EVENT_NOT_OBJECT, '')
     return undefined
   }
   const input = raw as Record<string, unknown>
@@ -85,99 +83,68 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
   let type = DEFAULT_EVENT_TYPE as string, severity: Severity = DEFAULT_SEVERITY, message: string | undefined
   let source: string | undefined, actor: string | undefined, dataJson: string | undefined, metadataJson: string | undefined
 
-  const str = (key: string, value: unknown): string | undefined => {
-    if (typeof value === 'string') {
-      if (value.isWellFormed()) return value
-      report(ERR_EVENT_BAD_STRING, '/' + key, key)
-    } else {
-      report(ERR_EVENT_WRONG_TYPE, '/' + key, key, 'a string')
-    }
-    return undefined
-  }
-  const obj = (key: string, value: unknown, limit: number): string | undefined => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      report(ERR_EVENT_WRONG_TYPE, '/' + key, key, 'a JSON object')
-      return undefined
-    }
-    let text: string
-    try {
-      text = canonicalize(value)
-    } catch (error) {
-      if (!(error instanceof CanonicalJsonError)) throw error
-      report(ERR_EVENT_BAD_VALUE, '/' + key + error.path, key + error.path, error.reason)
-      return undefined
-    }
-    // Canonical text is ASCII-heavy; count UTF-8 bytes only when it could matter.
-    const bytes = text.length * 3 > limit ? Buffer.byteLength(text) : text.length
-    if (bytes > limit) {
-      report(ERR_EVENT_TOO_LARGE, '/' + key, key, limit, bytes)
-      return undefined
-    }
-    return text
-  }
-
   for (const key in input) {
     const value = input[key]
     switch (key) {
       case 'id':
-        if ((id = str(key, value)) !== undefined && !UUID_RE.test(id)) {
-          report(ERR_EVENT_BAD_VALUE, '/id', 'id', 'must be a lower-case UUID such as 0190b6a2-3c4d-7e5f-8a6b-7c8d9e0f1a2b (version 7 recommended)')
+        if ((id = str(at, key, value)) !== undefined && !UUID_RE.test(id)) {
+          report(at, ERR_EVENT_BAD_VALUE, '/id', 'id', 'must be a lower-case UUID such as 0190b6a2-3c4d-7e5f-8a6b-7c8d9e0f1a2b (version 7 recommended)')
         }
         break
       case 'ts':
-        if ((ts = str(key, value)) !== undefined && (tsKey = timestampKey(ts)) === undefined) report(ERR_EVENT_BAD_TIMESTAMP, '/ts', 'ts', ts)
+        if ((ts = str(at, key, value)) !== undefined && (tsKey = timestampKey(ts)) === undefined) report(at, ERR_EVENT_BAD_TIMESTAMP, '/ts', 'ts', ts)
         break
       case 'project':
-        if ((project = str(key, value)) !== undefined && !PROJECT_RE.test(project)) {
-          report(ERR_EVENT_BAD_VALUE, '/project', 'project', 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"')
+        if ((project = str(at, key, value)) !== undefined && !PROJECT_RE.test(project)) {
+          report(at, ERR_EVENT_BAD_VALUE, '/project', 'project', 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"')
         }
         break
       case 'type': {
-        const t = str(key, value)
+        const t = str(at, key, value)
         if (t !== undefined) {
           if (TYPE_RE.test(t)) type = t
-          else report(ERR_EVENT_BAD_VALUE, '/type', 'type', 'must start with a lower-case letter, then up to 63 of a-z, 0-9, "_", ".", ":" and "-" (e.g. trade_opened)')
+          else report(at, ERR_EVENT_BAD_VALUE, '/type', 'type', 'must start with a lower-case letter, then up to 63 of a-z, 0-9, "_", ".", ":" and "-" (e.g. trade_opened)')
         }
         break
       }
       case 'severity': {
-        const s = str(key, value)
+        const s = str(at, key, value)
         if (s !== undefined) {
           if (SEVERITY_SET.has(s)) severity = s as Severity
-          else report(ERR_EVENT_BAD_VALUE, '/severity', 'severity', `must be one of ${SEVERITY_LIST}`)
+          else report(at, ERR_EVENT_BAD_VALUE, '/severity', 'severity', `must be one of ${SEVERITY_LIST}`)
         }
         break
       }
       case 'message':
-        if ((message = str(key, value)) !== undefined && message.length * 3 > LIMITS.messageBytes) {
+        if ((message = str(at, key, value)) !== undefined && message.length * 3 > LIMITS.messageBytes) {
           const bytes = Buffer.byteLength(message)
-          if (bytes > LIMITS.messageBytes) report(ERR_EVENT_TOO_LARGE, '/message', 'message', LIMITS.messageBytes, bytes)
+          if (bytes > LIMITS.messageBytes) report(at, ERR_EVENT_TOO_LARGE, '/message', 'message', LIMITS.messageBytes, bytes)
         }
         break
       case 'source':
       case 'actor': {
-        const label = str(key, value)
+        const label = str(at, key, value)
         if (label !== undefined) {
           // Characters are code points, as JSON Schema's maxLength counts them.
-          if (label.length > LIMITS.labelChars && codePoints(label) > LIMITS.labelChars) report(ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
+          if (label.length > LIMITS.labelChars && codePoints(label) > LIMITS.labelChars) report(at, ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
           else if (key === 'source') source = label
           else actor = label
         }
         break
       }
       case 'data':
-        dataJson = obj(key, value, LIMITS.dataBytes)
+        dataJson = obj(at, key, value, LIMITS.dataBytes)
         break
       case 'metadata':
-        metadataJson = obj(key, value, LIMITS.metadataBytes)
+        metadataJson = obj(at, key, value, LIMITS.metadataBytes)
         break
       default:
-        if (SERVER_FIELDS.has(key)) report(ERR_EVENT_SERVER_FIELD, '/' + key, key)
-        else report(ERR_EVENT_UNKNOWN_FIELD, '/' + escapeKey(key), key.slice(0, 64))
+        if (SERVER_FIELDS.has(key)) report(at, ERR_EVENT_SERVER_FIELD, '/' + key, key)
+        else report(at, ERR_EVENT_UNKNOWN_FIELD, '/' + escapeKey(key), key.slice(0, 64))
     }
   }
-  if (!('project' in input)) report(ERR_EVENT_MISSING_FIELD, '/project', 'project')
-  if (!('message' in input)) report(ERR_EVENT_MISSING_FIELD, '/message', 'message')
+  if (!('project' in input)) report(at, ERR_EVENT_MISSING_FIELD, '/project', 'project')
+  if (!('message' in input)) report(at, ERR_EVENT_MISSING_FIELD, '/message', 'message')
   if (problems.length > before) return undefined
 
   if (ts === undefined) [ts, tsKey] = defaultTimestamp(nowMicros)
@@ -195,6 +162,51 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
   if (dataJson !== undefined) event.dataJson = dataJson
   if (metadataJson !== undefined) event.metadataJson = metadataJson
   return event
+}
+
+/** Where problems go: the event's index in the batch and the batch's list. */
+interface Where {
+  index: number
+  problems: Problem[]
+}
+
+// Module-level rather than closures in prepareEvent: this runs per event, and a closure per
+// call (each also wrapped by the loader's keep-names helper) cost a third of validation.
+function report<A extends unknown[]>(at: Where, def: ErrorDefinition<A>, path: string, ...args: A): void {
+  at.problems.push({ index: at.index, path, code: def.code, message: def.create(...args).message })
+}
+
+function str(at: Where, key: string, value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    if (value.isWellFormed()) return value
+    report(at, ERR_EVENT_BAD_STRING, '/' + key, key)
+  } else {
+    report(at, ERR_EVENT_WRONG_TYPE, '/' + key, key, 'a string')
+  }
+  return undefined
+}
+
+/** Canonical JSON text of an object field, within its byte limit. */
+function obj(at: Where, key: string, value: unknown, limit: number): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    report(at, ERR_EVENT_WRONG_TYPE, '/' + key, key, 'a JSON object')
+    return undefined
+  }
+  let text: string
+  try {
+    text = canonicalize(value)
+  } catch (error) {
+    if (!(error instanceof CanonicalJsonError)) throw error
+    report(at, ERR_EVENT_BAD_VALUE, '/' + key + error.path, key + error.path, error.reason)
+    return undefined
+  }
+  // Canonical text is ASCII-heavy; count UTF-8 bytes only when it could matter.
+  const bytes = text.length * 3 > limit ? Buffer.byteLength(text) : text.length
+  if (bytes > limit) {
+    report(at, ERR_EVENT_TOO_LARGE, '/' + key, key, limit, bytes)
+    return undefined
+  }
+  return text
 }
 
 let lastDefault: [number, string, string] = [-1, '', '']
