@@ -1,7 +1,7 @@
 /**
  * The collector: the HTTP API v1 over a trail. `buildCollector` wires routes to handlers
- * and takes every dependency as an argument (tests call it with their own clock and
- * data directory); `startCollector` in serve.ts is the process around it.
+ * and takes every dependency (trail, tokens, metrics, clock) as an argument;
+ * `startCollector` in serve.ts is the process around it.
  */
 import { Readable } from 'node:stream'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
