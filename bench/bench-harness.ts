@@ -6,7 +6,7 @@
  * colour another's figures.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,6 +54,7 @@ export interface MachineInfo {
   tmpdir: string
   tmpdirFs: string
   loadAverageAtStart: number[]
+  loadAverageAtEnd?: number[]
   commit: string
 }
 
@@ -88,8 +89,50 @@ export function machineInfo(): MachineInfo {
   }
 }
 
+const tempDirs = new Set<string>()
+process.on('exit', () => { for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true }) })
+
+/**
+ * A fresh directory in the OS temporary directory, removed by removeTempDir or at exit.
+ * Not on a signal: a bench's loops rarely return to the event loop, so a handler would
+ * wait for the end; run.ts points TMPDIR at a directory of its own and removes that.
+ */
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  tempDirs.add(dir)
+  return dir
+}
+
+export function removeTempDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true })
+  tempDirs.delete(dir)
+}
+
 /** Milliseconds since an arbitrary origin, sub-millisecond resolution. */
 export const now = (): number => performance.now()
+
+/**
+ * CPU time of this process (user + system, all threads), in ms. On a shared machine,
+ * CPU time over wall time of a CPU-bound pass shows how much of a core the bench got:
+ * near 1 on an idle machine, well below when other work competes.
+ */
+export function cpuNow(): number {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
+/**
+ * Bytes this process has handed to write(2) so far (`wchar` of /proc/self/io), or NaN
+ * where there is no /proc: the WAL frames, checkpoints and files a bench writes.
+ */
+export function bytesWritten(): number {
+  try {
+    const m = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))
+    return m ? Number(m[1]) : NaN
+  } catch {
+    return NaN
+  }
+}
 
 /** Nearest-rank percentile of unsorted samples. */
 export function percentile(samples: readonly number[], p: number): number {
@@ -170,6 +213,7 @@ export async function runBench(file: string, body: () => Promise<BenchOutcome>):
   const t0 = now()
   try {
     const outcome = await body()
+    machine.loadAverageAtEnd = loadavg().map((l) => round(l, 2))
     const report: BenchReport = {
       bench, quick: QUICK, startedAt, durationSec: round((now() - t0) / 1000, 1), machine,
       metrics: outcome.metrics, details: outcome.details ?? {},
@@ -178,7 +222,7 @@ export async function runBench(file: string, body: () => Promise<BenchOutcome>):
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, JSON.stringify(report, null, 2) + '\n')
     process.stdout.write(`\n${formatTable([report])}\n\n`)
-    log(`${bench}: done in ${report.durationSec} s; report ${path}`)
+    log(`${bench}: done in ${report.durationSec} s, load ${machine.loadAverageAtEnd.join(' ')}; report ${path}`)
   } catch (error) {
     process.stderr.write(`${bench}: failed: ${(error as Error).stack ?? String(error)}\n`)
     process.exitCode = 1

@@ -55,7 +55,7 @@ export class SqliteEventStore implements EventStore {
       migrate(db)
     }
     db.pragma('synchronous = FULL')
-    db.pragma('cache_size = -65536')
+    db.pragma('cache_size = -32768') // 32 MiB of pages: the hot end of the trail and its indexes
     this.#insert = db.prepare(`INSERT INTO events (seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#head = db.prepare('SELECT seq, hash, received_at FROM events ORDER BY seq DESC LIMIT 1').raw()

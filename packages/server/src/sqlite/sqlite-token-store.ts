@@ -21,6 +21,7 @@ export class SqliteTokenStore implements TokenStore {
     this.#db.pragma('busy_timeout = 10000')
     this.#db.pragma('journal_mode = WAL')
     this.#db.pragma('synchronous = FULL')
+    this.#db.pragma('cache_size = -1024') // a few token rows: the default 2 MB, or the events' 64 MB, would be waste
     migrate(this.#db)
     this.#find = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`)
   }
