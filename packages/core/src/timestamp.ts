@@ -52,8 +52,14 @@ export function millisKey(ms: number): string {
 /** The instants RFC 3339 can write: years 0000 to 9999. */
 const MIN_MS = Date.parse('0000-01-01T00:00:00Z')
 const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z')
-const RELATIVE = /^(\d+)(s|m|h|d|w)$/
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const DURATION = /^(\d{1,15})(ms|s|m|h|d|w|y)$/
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 }
+
+/** Milliseconds of a duration such as `500ms`, `30m`, `2h`, `90d` or `5y` (a year is 365 days), or undefined. */
+export function durationMillis(value: string): number | undefined {
+  const m = DURATION.exec(value)
+  return m === null ? undefined : Number(m[1]) * UNIT_MS[m[2]!]!
+}
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
 
 /**
@@ -62,9 +68,9 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
  * `undefined` when the value is none of these.
  */
 export function parseTimeBound(value: string, nowMs: number): string | undefined {
-  const relative = RELATIVE.exec(value)
-  if (relative) {
-    const ms = nowMs - Number(relative[1]) * UNIT_MS[relative[2]!]!
+  const ago = durationMillis(value)
+  if (ago !== undefined) {
+    const ms = nowMs - ago
     return ms >= MIN_MS && ms <= MAX_MS ? millisKey(ms) : undefined
   }
   if (DATE_ONLY.test(value)) return timestampKey(`${value}T00:00:00Z`)

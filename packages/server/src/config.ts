@@ -5,7 +5,7 @@
  * with the name of the variable, key or flag and what is wrong with it. The result is frozen.
  */
 import { readFileSync } from 'node:fs'
-import { ERR_CONFIG_INVALID } from '@tradetrail/core'
+import { ERR_CONFIG_INVALID, durationMillis } from '@tradetrail/core'
 
 export interface CollectorConfig {
   host: string
@@ -63,12 +63,11 @@ const bytes: Parser<number> = (raw) => {
   if (!m || unit === undefined) throw new Invalid('must be a size such as 1048576, 512KiB or 8MiB')
   return Number(m[1]) * unit
 }
-const DURATION_MS: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 }
 /** `250ms`, `60s`, `12h`, `90d`, `5y`. */
-export const duration: Parser<number> = (raw) => {
-  const m = /^(\d+)(ms|s|m|h|d|w|y)$/.exec(raw.trim())
-  if (!m || Number(m[1]) === 0) throw new Invalid('must be a duration such as 500ms, 60s, 12h, 90d or 5y')
-  return Number(m[1]) * DURATION_MS[m[2]!]!
+const duration: Parser<number> = (raw) => {
+  const ms = durationMillis(raw.trim())
+  if (ms === undefined || ms === 0) throw new Invalid('must be a duration such as 500ms, 60s, 12h, 90d or 5y')
+  return ms
 }
 const optional = <T>(parse: Parser<T>): Parser<T | undefined> => (raw) => (raw.trim() === '' ? undefined : parse(raw))
 const text: Parser<string> = (raw) => {

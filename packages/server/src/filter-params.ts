@@ -1,6 +1,7 @@
 /**
  * The filters of GET /v1/events, /v1/stats, /v1/export and the CLI's flags, parsed in one
- * place. `describe` names a parameter the way its caller spells it (`since` or `--since`).
+ * place. The caller's `fail` makes the error, naming a parameter the way the caller spells
+ * it (`since` or `--since`).
  */
 import { type EventFilter, PROJECT_PATTERN, SEVERITIES, type Severity, TYPE_PATTERN, type TradetrailError, parseTimeBound } from '@tradetrail/core'
 

@@ -1,7 +1,7 @@
 /** Parsing of the options shared by several commands: the data directory and the API's filters. */
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, type EventFilter, SEVERITIES } from '@tradetrail/core'
-import { type Fail, parseFilterInput, parseInteger } from '../filter-params.ts'
+import { ERR_CLI_USAGE, type EventFilter, SEVERITIES, durationMillis } from '@tradetrail/core'
+import { type Fail, type FilterInput, parseFilterInput, parseInteger } from '../filter-params.ts'
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
@@ -33,16 +33,8 @@ export function withFilterOptions(command: Command): Command {
     .option('--after-seq <seq>', 'only events after this seq')
 }
 
-export interface FilterFlags {
-  project?: string
-  type?: string
-  severity?: string
-  source?: string
-  since?: string
-  until?: string
-  q?: string
-  afterSeq?: string
-}
+/** The filter flags as commander names them (`--after-seq` → afterSeq). */
+export type FilterFlags = Omit<FilterInput, 'after_seq'> & { afterSeq?: string }
 
 const cliFail: Fail = (param, rule) => ERR_CLI_USAGE.create(`--${param.replaceAll('_', '-')} ${rule}`)
 
@@ -56,12 +48,9 @@ export function parseCount(name: string, value: string, min: number, max = Numbe
   return parseInteger(value, name.replace(/^--/, ''), cliFail, min, max)
 }
 
-const DURATION = /^(\d+)(s|m|h|d|w|y)$/
-const DURATION_MS: Record<string, number> = { s: 1e3, m: 6e4, h: 3.6e6, d: 8.64e7, w: 6.048e8, y: 3.1536e10 }
-
 /** `90d`, `5y`, `12h` in milliseconds. */
 export function parseDuration(name: string, value: string): number {
-  const m = DURATION.exec(value)
-  if (m === null || Number(m[1]) === 0) throw ERR_CLI_USAGE.create(`${name} must be a duration such as 12h, 90d or 5y, got "${value}"`)
-  return Number(m[1]) * DURATION_MS[m[2]!]!
+  const ms = durationMillis(value)
+  if (ms === undefined || ms === 0) throw ERR_CLI_USAGE.create(`${name} must be a duration such as 12h, 90d or 5y, got "${value}"`)
+  return ms
 }
