@@ -1,0 +1,74 @@
+/**
+ * The collector's optional parts, end to end: TLS (a real certificate, a real HTTPS client)
+ * and retention at start (old events purged behind a signed anchor, the rest still verifying).
+ */
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { request } from 'node:https'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { ManualClock, validateBatch } from '@tradetrail/core'
+import { LocalTrail } from '../src/local-trail.ts'
+import { describeAnswer, http, spawnCollector } from './helpers/collector-process.ts'
+import { tempDir } from './helpers/temp-dir.ts'
+
+function httpsGet(url: string, path: string, ca: Buffer, token?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { ca, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      let body = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => { body += chunk }).on('end', () => resolve({ status: res.statusCode!, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+test('serves HTTPS with --tls-cert and --tls-key, and refuses half a TLS configuration', async (t) => {
+  const dir = tempDir(t, 'tt-tls')
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')]
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
+  } catch (error) {
+    if (process.env.CI === 'true') throw error
+    t.skip(`openssl is not available here (${(error as Error).message}): TLS NOT TESTED`)
+    return
+  }
+  const c = await spawnCollector(t, { args: ['--tls-cert', cert, '--tls-key', key] })
+  assert.match(c.url, /^https:\/\/127\.0\.0\.1:\d+$/, `the banner gives an https URL: ${c.stdout()}`)
+  const ca = readFileSync(cert)
+  assert.equal((await httpsGet(c.url, '/healthz', ca)).status, 200)
+  const events = await httpsGet(c.url, '/v1/events?limit=1', ca, c.adminToken)
+  assert.equal(events.status, 200, events.body)
+  assert.equal(JSON.parse(events.body).events[0].type, 'token_created')
+  await assert.rejects(http(`http://127.0.0.1:${c.port}`, '/healthz'), 'plain HTTP on the TLS port gets no answer')
+
+  const half = await spawnCollector(t, { args: ['--tls-cert', cert] }).then(() => undefined, (error: Error) => error)
+  assert.ok(half instanceof Error, 'a certificate without a key must not start')
+  assert.match(half.message, /TLS needs both a certificate and a key/)
+})
+
+test('retention purges old events at start behind a signed anchor; the rest still verifies', async (t) => {
+  const dataDir = join(tempDir(t, 'tt-retention'), 'data')
+  const clock = new ManualClock(Date.now() - 400 * 86_400_000)
+  const old = new LocalTrail({ dataDir, clock, onWarning: () => {} })
+  await old.append(validateBatch(Array.from({ length: 30 }, (_, i) => ({ project: 'OldBot', message: `old ${i}` })), { nowMicros: clock.nowMicros() }))
+  clock.setMs(Date.now() - 10 * 86_400_000)
+  await old.append(validateBatch(Array.from({ length: 5 }, (_, i) => ({ project: 'RecentBot', message: `recent ${i}` })), { nowMicros: clock.nowMicros() }))
+  await old.close()
+
+  const c = await spawnCollector(t, { dataDir, args: ['--retention', '365d'] })
+  const token = c.adminToken!
+  const checkpoints = await http(c.url, '/v1/checkpoints', { token })
+  assert.equal(checkpoints.status, 200, describeAnswer(checkpoints))
+  assert.deepEqual([checkpoints.json().anchor?.seq, checkpoints.json().anchor?.purged], [30, 30], describeAnswer(checkpoints))
+  const stats = (await http(c.url, '/v1/stats', { token })).json()
+  assert.equal(stats.by_project.OldBot, undefined, 'the old events are gone')
+  assert.equal(stats.by_project.RecentBot, 5, 'the recent ones stay')
+  const verify = (await http(c.url, '/v1/verify', { token })).json()
+  assert.deepEqual([verify.ok, verify.anchor_seq], [true, 30], JSON.stringify(verify.problem))
+  const purges = (await http(c.url, '/v1/events?project=tradetrail&type=retention_purge', { token })).json().events
+  assert.equal(purges.length, 1, 'the purge is recorded in the trail')
+  assert.match(purges[0].message, /Retention purged 30 events through seq 30/)
+})
