@@ -35,9 +35,6 @@ export type Privilege = (typeof PRIVILEGES)[number]
 /** The project under which Tradetrail records its own actions (start, stop, tokens, verification). */
 export const SELF_PROJECT = 'tradetrail'
 
-/** Flags the server sets on a stored event. */
-export const FLAGS = ['privilege_violation', 'clock_skew'] as const
-
 export const LIMITS = Object.freeze({
   /** Bytes of UTF-8 in `message`. */
   messageBytes: 8 * 1024,
