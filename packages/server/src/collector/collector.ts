@@ -68,7 +68,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     requestTimeout: 60_000,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // Router errors (a bad %-escape in the URL) skip the error handler: answer them the same way.
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply.code(400).send({ error: ERR_QUERY_INVALID.create('url', `cannot be decoded (${error.code})`).toJSON() })
