@@ -106,6 +106,8 @@ export interface EventStore {
   addCheckpoint(checkpoint: Checkpoint): Promise<void>
   /** Checkpoints in seq order. */
   checkpoints(): Promise<Checkpoint[]>
+  /** The checkpoint with the highest seq, if any. */
+  latestCheckpoint(): Promise<Checkpoint | undefined>
   /** The most recent retention anchor, if anything was ever purged. */
   anchor(): Promise<Anchor | undefined>
   /** The highest seq whose received_at is before `time` (RFC 3339), or 0. */

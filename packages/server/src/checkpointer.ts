@@ -54,8 +54,7 @@ export class Checkpointer {
 
   async #lastCheckpoint(): Promise<{ seq: number; micros: number }> {
     if (this.#last === undefined) {
-      const all = await this.#store.checkpoints()
-      const latest = all[all.length - 1]
+      const latest = await this.#store.latestCheckpoint()
       this.#last = latest ? { seq: latest.seq, micros: Date.parse(latest.time) * 1000 } : { seq: 0, micros: this.#clock.nowMicros() }
     }
     return this.#last

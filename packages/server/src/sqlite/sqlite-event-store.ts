@@ -245,6 +245,11 @@ export class SqliteEventStore implements EventStore {
     return this.#db.prepare('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq').all() as Checkpoint[]
   }
 
+  async latestCheckpoint(): Promise<Checkpoint | undefined> {
+    this.#open()
+    return this.#statement('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as Checkpoint | undefined
+  }
+
   async anchor(): Promise<Anchor | undefined> {
     this.#open()
     return this.#anchor.get() as Anchor | undefined
