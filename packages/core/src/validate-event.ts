@@ -11,24 +11,16 @@ import {
   ERR_EVENT_UNKNOWN_FIELD, ERR_EVENT_WRONG_TYPE, type ErrorDefinition, type Problem,
 } from './errors.ts'
 import {
-  DEFAULT_EVENT_TYPE, DEFAULT_SEVERITY, LIMITS, PROJECT_PATTERN, SERVER_FIELDS, SEVERITIES, type Severity,
+  DEFAULT_EVENT_TYPE, DEFAULT_SEVERITY, LIMITS, type NormalizedEvent, PROJECT_PATTERN, SERVER_FIELDS, SEVERITIES, type Severity,
   TYPE_PATTERN, UUID_PATTERN,
 } from './event.ts'
 import { formatMicros, timestampKey } from './timestamp.ts'
 import { uuidv7 } from './uuidv7.ts'
 
 /** A valid event in the form the stores write: defaults filled, JSON objects in canonical text. */
-export interface PreparedEvent {
-  id: string
-  ts: string
+export interface PreparedEvent extends Omit<NormalizedEvent, 'data' | 'metadata'> {
   /** Sortable form of `ts` (timestamp.ts). */
   tsKey: string
-  project: string
-  type: string
-  severity: Severity
-  message: string
-  source?: string
-  actor?: string
   dataJson?: string
   metadataJson?: string
   /** Server-set flags, sorted; set by the collector, never taken from input. */
