@@ -30,13 +30,13 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Checkpoints kept outside the trail (an earlier export): checked like the trail's own. */
   externalCheckpoints?: readonly Checkpoint[]
-  /** Called after each chunk with the seq reached (for progress output). */
-  onProgress?: (seq: number) => void
 }
 
 export async function verifyTrail(store: EventStore, publicKey: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const anchor = await store.anchor()
-  const checkpoints = [...(await store.checkpoints()), ...(options.externalCheckpoints ?? [])].sort((a, b) => a.seq - b.seq)
+  // An export usually repeats the trail's own checkpoints: count each signature once.
+  const bySignature = new Map([...(await store.checkpoints()), ...(options.externalCheckpoints ?? [])].map((c) => [c.signature, c]))
+  const checkpoints = [...bySignature.values()].sort((a, b) => a.seq - b.seq)
   const problems: Array<NonNullable<VerifyReport['problem']>> = []
   if (anchor !== undefined && !verifyCheckpoint(anchor, publicKey)) {
     problems.push({ seq: anchor.seq, code: 'anchor_signature', message: `the retention anchor at seq ${anchor.seq} is not signed by this trail's key` })
@@ -77,7 +77,6 @@ export async function verifyTrail(store: EventStore, publicKey: KeyObject, optio
       expected++
       checked++
     }
-    options.onProgress?.(expected - 1)
   }
   const lastSeq = expected - 1
   const beyond = live.find((c) => c.seq > lastSeq)

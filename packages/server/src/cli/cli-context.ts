@@ -4,13 +4,7 @@ import { type GlobalOptions, globalOptions } from './cli-options.ts'
 
 /** Opens the trail of the command's data directory, runs `fn`, and always closes it. */
 export async function withLocalTrail<T>(command: Command, fn: (trail: LocalTrail, options: GlobalOptions) => Promise<T>): Promise<T> {
-  const options = globalOptions(command)
-  const trail = new LocalTrail({ dataDir: options.dataDir, strict: options.strict })
-  try {
-    return await fn(trail, options)
-  } finally {
-    await trail.close()
-  }
+  return withLazyTrail(command, (trail, options) => fn(trail(), options))
 }
 
 /**

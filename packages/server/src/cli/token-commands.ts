@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { type Command, Option } from 'commander'
 import { ERR_CLI_USAGE, ERR_NOT_FOUND, ERR_REMOTE, SCOPES, SELF_PROJECT, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
 import { issueToken, type IssuedToken } from '../auth/tokens.ts'
-import { DATABASE_FILE, LocalTrail } from '../local-trail.ts'
+import { DATABASE_FILE } from '../local-trail.ts'
 import { SqliteTokenStore } from '../sqlite/sqlite-token-store.ts'
+import { withLocalTrail } from './cli-context.ts'
 import { globalOptions } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
 
@@ -35,17 +36,16 @@ async function remote<T>(flags: Remote, method: string, path: string, body?: unk
 
 /** Opens the trail and its token table for an offline change, and records the change in the trail. */
 async function offline<T>(command: Command, fn: (tokens: SqliteTokenStore, note: (type: string, message: string, data: Record<string, unknown>) => Promise<void>) => Promise<T>): Promise<T> {
-  const options = globalOptions(command)
-  const trail = new LocalTrail({ dataDir: options.dataDir, strict: options.strict })
-  const tokens = new SqliteTokenStore(join(trail.dataDir, DATABASE_FILE))
-  try {
-    return await fn(tokens, async (type, message, data) => {
-      await trail.append(validateBatch([{ project: SELF_PROJECT, type, message, source: 'cli', data }], { nowMicros: systemClock.nowMicros() }))
-    })
-  } finally {
-    await tokens.close()
-    await trail.close()
-  }
+  return withLocalTrail(command, async (trail) => {
+    const tokens = new SqliteTokenStore(join(trail.dataDir, DATABASE_FILE))
+    try {
+      return await fn(tokens, async (type, message, data) => {
+        await trail.append(validateBatch([{ project: SELF_PROJECT, type, message, source: 'cli', data }], { nowMicros: systemClock.nowMicros() }))
+      })
+    } finally {
+      await tokens.close()
+    }
+  })
 }
 
 function describe(t: TokenInfo): string {
