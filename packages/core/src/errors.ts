@@ -101,6 +101,7 @@ export const ERR_NOT_FOUND = define('TT_ERR_NOT_FOUND', 404, (what: string) => `
 
 // HTTP requests.
 export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string) => `query parameter "${param}" ${rule}`)
+export const ERR_HEADER_INVALID = define('TT_ERR_HEADER_INVALID', 400, (header: string, rule: string) => `header ${header} ${rule}`)
 export const ERR_BODY_INVALID = define('TT_ERR_BODY_INVALID', 400, (reason: string) => `the request body ${reason}`)
 export const ERR_BODY_TOO_LARGE = define('TT_ERR_BODY_TOO_LARGE', 413, (limit: number) =>
   `the request body is over ${limit} bytes (after decompression); send smaller batches`)
@@ -137,3 +138,19 @@ export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: 
 export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (reason: string) => reason)
 export const ERR_FILE_ACCESS = define('TT_ERR_FILE_ACCESS', 500, (path: string, reason: string) => `cannot use ${path}: ${reason}`)
 export const ERR_REMOTE = define('TT_ERR_REMOTE', 502, (url: string, reason: string) => `the collector at ${url} ${reason}`)
+
+// Client SDK and file sink: reported through onError, never thrown at the caller.
+export const ERR_CLIENT_OPTIONS = define('TT_ERR_CLIENT_OPTIONS', 400, (option: string, reason: string) => `option ${option} ${reason}`)
+export const ERR_CLIENT_SPOOL = define('TT_ERR_CLIENT_SPOOL', 500, (dir: string, reason: string) =>
+  `spool ${dir}: ${reason}; events stay in memory (bounded by maxQueuedEvents) until it works again`)
+export const ERR_CLIENT_SPOOL_FULL = define('TT_ERR_CLIENT_SPOOL_FULL', 507, (dir: string, limit: number) =>
+  `spool ${dir} is full (${limit} bytes); the collector has not taken events for a while. Raise maxSpoolBytes or bring the collector back`)
+export const ERR_CLIENT_QUEUE_FULL = define('TT_ERR_CLIENT_QUEUE_FULL', 503, (limit: number) =>
+  `${limit} events are waiting in memory and there is nowhere durable to put more; the newest are dropped (AUDIT_EMERGENCY lines on stderr)`)
+export const ERR_CLIENT_CLOSED = define('TT_ERR_CLIENT_CLOSED', 409, () => 'send() after close(): the event was not recorded')
+export const ERR_CLIENT_CLOCK_SKEW = define('TT_ERR_CLIENT_CLOCK_SKEW', 400, (offsetMs: number, limitMs: number) =>
+  `this machine's clock is ${Math.abs(offsetMs).toFixed(1)} ms ${offsetMs > 0 ? 'behind' : 'ahead of'} the collector's (limit ${limitMs} ms); check NTP/chrony`)
+export const ERR_SINK_UNSAFE_DIR = define('TT_ERR_SINK_UNSAFE_DIR', 500, (dir: string, reason: string) =>
+  `audit file directory ${dir} ${reason}; the audit file there may be lost on restart. Mount a persistent volume there, or set TRADETRAIL_LOG_PATH to a path on one`)
+export const ERR_SINK_WRITE = define('TT_ERR_SINK_WRITE', 500, (path: string, reason: string) =>
+  `audit file ${path}: ${reason}; events go to stderr as AUDIT_EMERGENCY lines until writes work again`)

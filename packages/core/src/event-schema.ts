@@ -2,7 +2,7 @@
  * The wire format v1 as one TypeBox schema: the JSON Schema that documents the contract,
  * and the reference the hand-written validator (validate-event.ts) is tested against.
  */
-import Type from 'typebox'
+import Type, { type Static } from 'typebox'
 import { DEFAULT_EVENT_TYPE, DEFAULT_SEVERITY, LIMITS, PROJECT_PATTERN, SEVERITIES, TYPE_PATTERN, UUID_PATTERN } from './event.ts'
 
 const JsonObject = Type.Record(Type.String(), Type.Unknown())
@@ -20,3 +20,6 @@ export const EventInputSchema = Type.Object({
   data: Type.Optional(JsonObject),
   metadata: Type.Optional(JsonObject),
 }, { additionalProperties: false })
+
+/** An event as a producer sends it. */
+export type EventInput = Static<typeof EventInputSchema>

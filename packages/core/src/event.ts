@@ -3,9 +3,6 @@
  * them is in event-schema.ts (a separate entry point, `@tradetrail/core/schema`, so that
  * code which only validates never loads TypeBox). See docs/api.md for the prose version.
  */
-import type { Static } from 'typebox'
-import type { EventInputSchema } from './event-schema.ts'
-
 export const EVENT_TYPES = [
   'boot', 'shutdown', 'error', 'trade_opened', 'trade_closed', 'order_submitted', 'order_filled',
   'order_cancelled', 'order_rejected', 'risk_limit_breach', 'kill_switch', 'auto_repair', 'self_heal',
@@ -50,9 +47,6 @@ export const PROJECT_PATTERN = '^[A-Za-z0-9_.-]{1,64}$'
 export const TYPE_PATTERN = '^[a-z][a-z0-9_.:-]{0,63}$'
 /** Any RFC 9562 UUID in lower case; clients should send version 7. */
 export const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
-
-/** An event as a producer sends it (the schema is in event-schema.ts). */
-export type EventInput = Static<typeof EventInputSchema>
 
 /** An event after validation: defaults filled in, every field in its final form. */
 export interface NormalizedEvent {

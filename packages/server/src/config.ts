@@ -29,6 +29,8 @@ export interface CollectorConfig {
   checkpointIntervalMs: number
   /** Purge events older than this (ms); undefined keeps everything. */
   retentionMs: number | undefined
+  /** Flag a batch `clock_skew` when its client reports a clock offset above this (ms); 0 never flags. */
+  clockSkewMs: number
   /** Slack or Discord webhook for alerts and summaries (seed 000: QT_ALERT_WEBHOOK). Used by notifications. */
   alertWebhook: string | undefined
   /** Where summaries and alerts are mailed (QT_AUDIT_EMAIL) and through which server. Used by notifications. */
@@ -118,6 +120,8 @@ const SETTINGS: { [K in keyof CollectorConfig]: Setting<K> } = {
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
   checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration, default: 60_000 },
   retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined },
+  // CAT wants clocks within 50 ms of UTC.
+  clockSkewMs: { key: 'clockSkewMs', env: ['TRADETRAIL_CLOCK_SKEW_MS'], parse: integer(0, 86_400_000), default: 50 },
   alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
   auditEmail: { key: 'auditEmail', env: ['TRADETRAIL_AUDIT_EMAIL', 'QT_AUDIT_EMAIL'], parse: optional(emails), default: undefined },
   smtpServer: { key: 'smtpServer', env: ['TRADETRAIL_SMTP_SERVER', 'QT_SMTP_SERVER'], parse: optional(host), default: undefined },

@@ -3,9 +3,12 @@
  * write is an error naming the path; one whose contents vanish on restart (tmpfs, or
  * /tmp inside a container) is a loud warning, or a refusal with `strict`.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs'
-import { resolve, sep } from 'node:path'
-import { ERR_STORE_DATA_DIR, ERR_STORE_UNSAFE_DATA_DIR } from '@tradetrail/core'
+import { accessSync, constants, mkdirSync, realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { ERR_STORE_DATA_DIR, ERR_STORE_UNSAFE_DATA_DIR, type StorageRiskOptions, storageRisks } from '@tradetrail/core'
+
+// Moved to core (the client's FileSink makes the same check); still exported here for existing importers.
+export { filesystemOf } from '@tradetrail/core'
 
 export interface DataDirCheck {
   /** Absolute, resolved path. */
@@ -14,15 +17,10 @@ export interface DataDirCheck {
   warnings: string[]
 }
 
-export interface DataDirOptions {
+/** `env`, `mounts` and `inContainer` (for tests) go to core's storageRisks. */
+export interface DataDirOptions extends StorageRiskOptions {
   /** Refuse an unsafe directory instead of warning. */
   strict?: boolean
-  /** Environment to read container hints from (default process.env). */
-  env?: NodeJS.ProcessEnv
-  /** Mount table text (default /proc/mounts), for tests. */
-  mounts?: string
-  /** Whether we run in a container (default: /.dockerenv exists or KUBERNETES_SERVICE_HOST is set). */
-  inContainer?: boolean
 }
 
 /** Creates the directory if needed and checks it; throws TT_ERR_STORE_DATA_DIR when unusable. */
@@ -39,33 +37,7 @@ export function prepareDataDir(dir: string, options: DataDirOptions = {}): DataD
     throw ERR_STORE_DATA_DIR.create(wanted, reason)
   }
   const path = realpathSync(wanted)
-  const warnings: string[] = []
-  const fsType = filesystemOf(path, options.mounts ?? readMounts())
-  if (fsType === 'tmpfs' || fsType === 'ramfs') warnings.push(`is on ${fsType}`)
-  const env = options.env ?? process.env
-  const inContainer = options.inContainer ?? (existsSync('/.dockerenv') || env.KUBERNETES_SERVICE_HOST !== undefined)
-  if (inContainer && (path === '/tmp' || path.startsWith('/tmp' + sep))) warnings.push('is under /tmp inside a container')
+  const warnings = storageRisks(path, options)
   if (warnings.length > 0 && options.strict) throw ERR_STORE_UNSAFE_DATA_DIR.create(path, warnings.join(' and '))
   return { path, warnings: warnings.map((w) => ERR_STORE_UNSAFE_DATA_DIR.create(path, w).message) }
-}
-
-function readMounts(): string {
-  try {
-    return readFileSync('/proc/mounts', 'utf8')
-  } catch {
-    return ''
-  }
-}
-
-/** File system type of the mount holding `path` (longest mount point that is a prefix). */
-export function filesystemOf(path: string, mounts: string): string | undefined {
-  let best: { point: string; type: string } | undefined
-  for (const line of mounts.split('\n')) {
-    const [, rawPoint, type] = line.split(' ')
-    if (rawPoint === undefined || type === undefined) continue
-    const point = rawPoint.replace(/\\040/g, ' ')
-    const inside = point === '/' || path === point || path.startsWith(point + sep)
-    if (inside && (best === undefined || point.length >= best.point.length)) best = { point, type }
-  }
-  return best?.type
 }

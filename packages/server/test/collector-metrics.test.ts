@@ -353,6 +353,7 @@ test('a bad configuration value stops the start with one line naming the variabl
     [{ QT_SMTP_PORT: '99999' }, ['--port', '0'], 'QT_SMTP_PORT'],
     [{ QT_ALERT_WEBHOOK: 'not-a-url' }, ['--port', '0'], 'QT_ALERT_WEBHOOK'],
     [{ TRADETRAIL_MAX_BODY_BYTES: 'lots' }, ['--port', '0'], 'TRADETRAIL_MAX_BODY_BYTES'],
+    [{ TRADETRAIL_CLOCK_SKEW_MS: '50ms' }, ['--port', '0'], 'TRADETRAIL_CLOCK_SKEW_MS'],
   ]
   await Promise.all(cases.map(async ([env, args, variable]) => {
     const line = await refusedStart(t, env, args)

@@ -14,6 +14,7 @@ describe('collector configuration', () => {
     assert.equal(config.host, '127.0.0.1')
     assert.equal(config.port, 9324)
     assert.equal(config.dataDir, './data')
+    assert.equal(config.clockSkewMs, 50, 'CAT\'s limit')
     assert.ok(Object.isFrozen(config))
   })
 
@@ -33,6 +34,8 @@ describe('collector configuration', () => {
     assert.equal(config.alertWebhook, 'https://hooks.slack.com/services/T/B/X')
     assert.equal(loadConfig({ file, env: { TRADETRAIL_PORT: '8000' } }).port, 8000)
     assert.equal(loadConfig({ env: { TRADETRAIL_SMTP_PORT: '587', QT_SMTP_PORT: '25' } }).smtpPort, 587, 'the canonical name wins over the alias')
+    assert.equal(loadConfig({ env: { TRADETRAIL_CLOCK_SKEW_MS: '0' } }).clockSkewMs, 0, '0 turns clock-skew flagging off')
+    assert.equal(loadConfig({ env: { TRADETRAIL_CLOCK_SKEW_MS: '20' }, flags: { clockSkewMs: '100' } }).clockSkewMs, 100)
   })
 
   it('names the variable, key or flag and the reason for every bad value', () => {
@@ -45,6 +48,10 @@ describe('collector configuration', () => {
       [{ env: { TRADETRAIL_MAX_BODY_BYTES: 'lots' } }, /TRADETRAIL_MAX_BODY_BYTES="lots" must be a size/],
       [{ env: { TRADETRAIL_RETENTION: 'forever' } }, /TRADETRAIL_RETENTION="forever" must be a duration/],
       [{ env: { TRADETRAIL_STRICT: 'maybe' } }, /TRADETRAIL_STRICT="maybe" must be true or false/],
+      [{ env: { TRADETRAIL_CLOCK_SKEW_MS: '50ms' } }, /TRADETRAIL_CLOCK_SKEW_MS="50ms" must be a whole number from 0 to/],
+      [{ env: { TRADETRAIL_CLOCK_SKEW_MS: '-1' } }, /TRADETRAIL_CLOCK_SKEW_MS="-1" must be a whole number/],
+      [{ env: { TRADETRAIL_CLOCK_SKEW_MS: '90000000' } }, /TRADETRAIL_CLOCK_SKEW_MS="90000000" must be from 0 to 86400000/],
+      [{ env: {}, flags: { clockSkewMs: 'soon' } }, /--clock-skew-ms="soon"/],
       [{ env: { TRADETRAIL_TLS_CERT: '/x.pem' } }, /TRADETRAIL_TLS_KEY TLS needs both/],
       [{ env: { TRADETRAIL_RATE_LIMIT: '100', TRADETRAIL_RATE_LIMIT_BURST: '10' } }, /TRADETRAIL_RATE_LIMIT_BURST="10" must be at least/],
       [{ env: {}, flags: { port: '-1' } }, /--port="-1"/],

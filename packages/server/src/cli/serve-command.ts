@@ -9,8 +9,9 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM)')
     .option('--retention <age>', 'purge events older than this, daily (e.g. 5y)')
+    .option('--clock-skew-ms <ms>', 'flag events clock_skew when their client\'s clock is off by more (default $TRADETRAIL_CLOCK_SKEW_MS or 50; 0 never)')
     .option('--strict', 'refuse to start on a data directory on tmpfs or under /tmp in a container')
-    .action(async (flags: { host?: string; port?: string; config?: string; tlsCert?: string; tlsKey?: string; retention?: string; strict?: boolean }, command: Command) => {
+    .action(async (flags: { host?: string; port?: string; config?: string; tlsCert?: string; tlsKey?: string; retention?: string; clockSkewMs?: string; strict?: boolean }, command: Command) => {
       // Loaded here so that the other commands never pay for Fastify and prom-client.
       const [{ loadConfig }, { startCollector }] = await Promise.all([import('../config.ts'), import('../collector/serve.ts')])
       const globals = command.optsWithGlobals() as { dataDir?: string }
@@ -18,7 +19,7 @@ export function registerServeCommand(program: Command): void {
         file: flags.config,
         flags: {
           host: flags.host, port: flags.port, dataDir: globals.dataDir, strict: flags.strict,
-          tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention,
+          tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs,
         },
       })
       await startCollector(config)

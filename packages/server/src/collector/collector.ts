@@ -17,7 +17,7 @@ import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type Sum
 import { verifyTrail } from '../verify-trail.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { registerErrorHandling } from './http-errors.ts'
-import { ingestEvents } from './ingest.ts'
+import { type IngestAnswer, ingestEvents } from './ingest.ts'
 import type { CollectorMetrics } from './metrics.ts'
 import { filterFromQuery, httpFail, listQuery, nextCursor, strictParams } from './query-params.ts'
 import { RateLimiter } from './rate-limiter.ts'
@@ -26,10 +26,14 @@ import { registerBodyParsers } from './request-body.ts'
 declare module 'fastify' {
   interface FastifyRequest {
     token: TokenInfo | null
+    /** When the request arrived, in µs on the collector's clock; 0 unless the route sets `stampArrival`. */
+    arrivedMicros: number
   }
   interface FastifyContextConfig {
     /** Scopes allowed on the route; absent means public. */
     scopes?: readonly Scope[]
+    /** Take the arrival time (request.arrivedMicros) before anything else runs. */
+    stampArrival?: boolean
   }
 }
 
@@ -106,9 +110,16 @@ export function buildCollector(deps: CollectorDeps): Collector {
   }
 
   app.decorateRequest('token', null)
+  app.decorateRequest('arrivedMicros', 0)
   registerBodyParsers(app)
   registerErrorHandling(app, config.maxBodyBytes)
 
+  // The first hook, so the time is when the headers arrived: before authentication, and before
+  // the body is read, whose upload time belongs to the network leg of the client's round trip.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.stampArrival === true) request.arrivedMicros = clock.nowMicros()
+    done()
+  })
   app.addHook('onRequest', async (request, reply) => {
     const scopes = request.routeOptions.config.scopes
     if (scopes === undefined) return
@@ -127,11 +138,16 @@ export function buildCollector(deps: CollectorDeps): Collector {
   })
 
   // Ingest.
-  const ingestDeps = { submit: (batch: Parameters<GroupCommitter['submit']>[0]) => committer.submit(batch), clock, metrics, maxBatchEvents: config.maxBatchEvents }
-  app.post('/v1/events', { config: { scopes: WRITE } }, async (request) => {
+  const ingestDeps = {
+    submit: (batch: Parameters<GroupCommitter['submit']>[0]) => committer.submit(batch), clock, metrics,
+    maxBatchEvents: config.maxBatchEvents, clockSkewMs: config.clockSkewMs,
+  }
+  app.post('/v1/events', { config: { scopes: WRITE, stampArrival: true } }, async (request): Promise<IngestAnswer> => {
     strictParams(request.query, [])
     const body = Array.isArray(request.body) || typeof request.body !== 'object' || request.body === null ? request.body : [request.body]
-    return ingestEvents(ingestDeps, request.token!, body)
+    const result = await ingestEvents(ingestDeps, request.token!, body, request.headers)
+    // t1 and t2 of the client's NTP-style exchange (clock-report.ts); t2 is taken after the commit.
+    return { ...result, clock: { received_us: request.arrivedMicros, answered_us: clock.nowMicros() } }
   })
 
   // Reads.

@@ -8,6 +8,10 @@ export class CollectorMetrics {
   readonly rejected = new Counter({ name: 'tradetrail_events_rejected_total', help: 'Events in rejected ingest requests, by error code', labelNames: ['code'] as const, registers: [this.registry] })
   readonly duplicates = new Counter({ name: 'tradetrail_events_duplicate_total', help: 'Events whose id was already stored', registers: [this.registry] })
   readonly privilegeViolations = new Counter({ name: 'tradetrail_privilege_violations_total', help: 'Events flagged privilege_violation, by project', labelNames: ['project'] as const, registers: [this.registry] })
+  readonly clientClockOffset = new Gauge({
+    name: 'tradetrail_client_clock_offset_seconds', help: 'Latest clock offset a client reported (collector clock minus client clock), by project', labelNames: ['project'] as const, registers: [this.registry],
+  })
+  readonly clockSkewEvents = new Counter({ name: 'tradetrail_clock_skew_events_total', help: 'Events flagged clock_skew, by project', labelNames: ['project'] as const, registers: [this.registry] })
   readonly writeFailures = new Counter({ name: 'audit_write_failures_total', help: 'Commits that failed: their requests were answered with an error and nothing was stored', registers: [this.registry] })
   readonly commitSeconds = new Histogram({
     name: 'tradetrail_commit_duration_seconds', help: 'Time of one durable group commit (fsync included)', registers: [this.registry],
