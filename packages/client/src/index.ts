@@ -1,0 +1,8 @@
+export { AuditClient, type ClientStats } from './audit-client.ts'
+export type { AuditSink, SinkStats } from './audit-sink.ts'
+export type { AuditClientOptions, Durability, ProjectInfo } from './client-options.ts'
+export type { ErrorHandler } from './error-reporter.ts'
+export type { SendOptions } from './event-record.ts'
+export { FileSink, type FileSinkOptions } from './file-sink.ts'
+export { AuditNotifier, type NotifierOptions, ProjectEvents, ProjectPrivileges, fastAudit, logAction } from './seed-aliases.ts'
+export { TradetrailError } from '@tradetrail/core'
