@@ -42,6 +42,8 @@ export interface BenchReport {
   metrics: Metric[]
   /** Per-round figures, plans, sizes: whatever explains the metrics. */
   details: Record<string, unknown>
+  /** Why the bench failed although it measured (events lost): its figures stand, the run fails. */
+  failure?: string
 }
 
 export interface MachineInfo {
@@ -199,11 +201,14 @@ function reportPath(bench: string, startedAt: string): string {
 export interface BenchOutcome {
   metrics: Metric[]
   details?: Record<string, unknown>
+  /** A check failed after the figures were taken: they are reported, and the bench fails. */
+  failure?: string
 }
 
 /**
  * Runs a bench body, then prints its table and writes its JSON report. Failures
- * set a non-zero exit code rather than throwing past the caller's cleanup.
+ * set a non-zero exit code rather than throwing past the caller's cleanup; a body's
+ * `failure` does too, after its report is written.
  */
 export async function runBench(file: string, body: () => Promise<BenchOutcome>): Promise<void> {
   const bench = basename(fileURLToPath(file)).replace(/\.bench\.ts$/, '')
@@ -216,13 +221,17 @@ export async function runBench(file: string, body: () => Promise<BenchOutcome>):
     machine.loadAverageAtEnd = loadavg().map((l) => round(l, 2))
     const report: BenchReport = {
       bench, quick: QUICK, startedAt, durationSec: round((now() - t0) / 1000, 1), machine,
-      metrics: outcome.metrics, details: outcome.details ?? {},
+      metrics: outcome.metrics, details: outcome.details ?? {}, ...(outcome.failure ? { failure: outcome.failure } : {}),
     }
     const path = reportPath(bench, startedAt)
     mkdirSync(dirname(path), { recursive: true })
     writeFileSync(path, JSON.stringify(report, null, 2) + '\n')
     process.stdout.write(`\n${formatTable([report])}\n\n`)
     log(`${bench}: done in ${report.durationSec} s, load ${machine.loadAverageAtEnd.join(' ')}; report ${path}`)
+    if (outcome.failure) {
+      process.stderr.write(`${bench}: failed: ${outcome.failure}\n`)
+      process.exitCode = 1
+    }
   } catch (error) {
     process.stderr.write(`${bench}: failed: ${(error as Error).stack ?? String(error)}\n`)
     process.exitCode = 1

@@ -8,34 +8,15 @@
  *
  *   npm run bench -- collector-http        BENCH_SECONDS=20 to run each wrk phase longer
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BENCH_DIR, type Metric, QUICK, log, makeTempDir, removeTempDir, round, runBench, scaled } from './bench-harness.ts'
+import { ingested, rssMiB, startCollector, startProcess } from './collector-child.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 15))
-const BIN = join(BENCH_DIR, '..', 'packages', 'server', 'bin', 'tradetrail.js')
 
 interface WrkResult { requests: number; seconds: number; non2xx: number; p50ms: number; p99ms: number }
-
-function start(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; output: () => string }> {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready after 60 s: ${output}`)), 60_000)
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString()
-      const match = ready.exec(output)
-      if (match) {
-        clearTimeout(timer)
-        resolve({ child, match, output: () => output })
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before it was ready: ${output}`)))
-  })
-}
 
 function wrk(dir: string, url: string, token: string, body: string, connections: number, seconds: number): WrkResult {
   const bodyFile = join(dir, `body-${connections}-${body.length}.json`)
@@ -67,16 +48,6 @@ function batch(n: number, offset = 0): string {
   })))
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? round(Number(m[1]) / 1024, 1) : NaN
-}
-
-async function ingested(url: string, token: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
-  return Number(/^tradetrail_events_ingested_total (\S+)$/m.exec(text)?.[1] ?? 0)
-}
-
 await runBench(import.meta.url, async () => {
   try {
     execFileSync('wrk', ['--version'], { stdio: 'ignore' })
@@ -86,10 +57,10 @@ await runBench(import.meta.url, async () => {
   const dir = makeTempDir('tt-bench-http-')
   const children: ChildProcess[] = []
   try {
-    const collector = await start([BIN, 'serve', '--data-dir', join(dir, 'data'), '--port', '0'], { TRADETRAIL_LOG_LEVEL: 'warn' }, /listening on (http:\/\/\S+)[\s\S]*token:\s+(tt_\S+)/)
+    const collector = await startCollector(join(dir, 'data'))
     children.push(collector.child)
-    const [, url, token] = collector.match as unknown as [string, string, string]
-    const reference = await start(['--import', 'tsx', join(BENCH_DIR, 'fixtures', 'parse-only-server.ts')], {}, /listening (\d+)/)
+    const { url, token } = collector
+    const reference = await startProcess(['--import', 'tsx', join(BENCH_DIR, 'fixtures', 'parse-only-server.ts')], {}, /listening (\d+)/)
     children.push(reference.child)
     const referenceUrl = `http://127.0.0.1:${reference.match[1]}`
     const body100 = batch(100)

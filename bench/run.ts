@@ -57,11 +57,10 @@ try {
       ...process.env, TMPDIR: scratchDir, BENCH_OUT: out, BENCH_TRAIL_DIR: trailDir, ...(QUICK ? { BENCH_QUICK: '1' } : {}),
     })
     if (interrupted) break
-    if (code !== 0 || !existsSync(out)) {
-      failed.push(name)
-      continue
-    }
-    reports.push(JSON.parse(readFileSync(out, 'utf8')) as BenchReport)
+    // A bench that failed after measuring (events lost) still wrote its report: show its figures.
+    const reported = existsSync(out)
+    if (reported) reports.push(JSON.parse(readFileSync(out, 'utf8')) as BenchReport)
+    if (code !== 0 || !reported) failed.push(name)
     const profilePath = join(runDir, 'profiles', `${name}.cpuprofile`)
     if (profile && existsSync(profilePath)) {
       process.stdout.write(`top self time, ${name} (${relative(process.cwd(), profilePath)}):\n${formatTop(selfTimes(JSON.parse(readFileSync(profilePath, 'utf8'))).slice(0, 15))}\n`)
