@@ -12,11 +12,12 @@
  * - A batch that was being sent from memory while it was also spooled may be acknowledged
  *   first; its spool copy is then skipped (`#skip`) instead of being sent twice.
  */
+import { realpathSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Agent } from 'node:http'
 import {
-  ERR_CLIENT_CLOCK_SKEW, ERR_CLIENT_CLOSED, ERR_CLIENT_QUEUE_FULL, ERR_CLIENT_SPOOL_FULL, ERR_EVENT_BAD_VALUE, ERR_REMOTE,
-  type Problem, TradetrailError,
+  ERR_CLIENT_CLOCK_SKEW, ERR_CLIENT_CLOSED, ERR_CLIENT_QUEUE_FULL, ERR_CLIENT_SPOOL_FULL, ERR_CLIENT_SPOOL_UNSAFE,
+  ERR_EVENT_BAD_VALUE, ERR_REMOTE, type Problem, TradetrailError, storageRisks,
 } from '@tradetrail/core'
 import type { AuditSink, SinkStats } from './audit-sink.ts'
 import { type BatchTarget, type PostOutcome, keepAliveAgent, postBatch } from './batch-post.ts'
@@ -66,6 +67,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   readonly #target: BatchTarget | undefined
   readonly #agent: Agent | undefined
   readonly #clock = new ClockOffset()
+  readonly #env: Record<string, string | undefined>
 
   #queue: EventRecord[] = []
   #queueFirstSeq = 1
@@ -105,6 +107,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
     this.settings = settings
     this.exitFlushTimeoutMs = settings.exitFlushTimeoutMs
     this.#report = errorReporter('tradetrail-client', options?.onError)
+    this.#env = options?.env ?? process.env
     this.#defaults = { project: settings.project.name, source: options?.source, actor: options?.actor, metadata: options?.metadata }
     if (settings.url) {
       this.#target = { url: settings.url, token: settings.token, timeoutMs: settings.requestTimeoutMs }
@@ -521,6 +524,8 @@ export class AuditClient implements AuditSink, ExitParticipant {
       this.#spool = spool
       this.#spoolFirstSeqs = Array.from({ length: spool.pendingRecords }, () => 0)
       for (const warning of spool.warnings) this.#report(warning)
+      const risks = spoolRisks(spool.dir, this.#env)
+      if (risks.length > 0) this.#report(ERR_CLIENT_SPOOL_UNSAFE.create(spool.dir, risks.join(' and ')))
       this.#kick()
     }, (error: TradetrailError) => {
       this.#spoolOpening = false
@@ -567,6 +572,15 @@ export class AuditClient implements AuditSink, ExitParticipant {
         batch.acked = true
       }
     }
+  }
+}
+
+/** Why events in the spool directory may not survive a restart (seed 003's check); none when it cannot tell. */
+function spoolRisks(dir: string, env: Record<string, string | undefined>): string[] {
+  try {
+    return storageRisks(realpathSync(dir), { env })
+  } catch {
+    return []
   }
 }
 

@@ -5,10 +5,10 @@
  * onError, the counters and, as a last resort, stderr.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import type { TradetrailError } from '@tradetrail/core'
+import { type TradetrailError, filesystemOf } from '@tradetrail/core'
 import { AuditClient } from '../src/audit-client.ts'
 import {
   assertExactlyOnceInOrder, collectorFor, faultyProxy, projectEvents, startBot, tempDir, waitFor,
@@ -133,4 +133,22 @@ test('a spool directory that cannot be made: reported, and delivery goes on from
   assert.ok(spoolError, `TT_ERR_CLIENT_SPOOL reported; saw ${seen.codes()}`)
   assert.match(spoolError.message, /a-file\/spool: a path component is not a directory/)
   assertExactlyOnceInOrder(await projectEvents(dataDir, 'NoSpoolBot'), 1000)
+})
+
+test('a spool on tmpfs is reported (it would not survive a restart) and used anyway', async (t) => {
+  const shm = '/dev/shm'
+  if (filesystemOf(shm, readFileSync('/proc/mounts', 'utf8')) !== 'tmpfs') {
+    t.skip('no tmpfs at /dev/shm on this machine')
+    return
+  }
+  const { c, token } = await collectorFor(t, 'TmpfsBot')
+  const spool = tempDir(t, 'tt-tmpfs-spool', shm)
+  const seen = collect()
+  const client = new AuditClient({ url: c.url, token, project: 'TmpfsBot', spoolDir: spool, durability: 'wal', ...FAST_RETRY, onError: seen.onError })
+  client.send('test', 'through a tmpfs spool')
+  await client.close(30_000)
+  const unsafe = seen.errors.find((e) => e.code === 'TT_ERR_CLIENT_SPOOL_UNSAFE')
+  assert.ok(unsafe, `TT_ERR_CLIENT_SPOOL_UNSAFE reported; saw ${seen.codes()}`)
+  assert.match(unsafe.message, /is on tmpfs.*lost on restart/)
+  assert.equal(client.stats().sent, 2)
 })

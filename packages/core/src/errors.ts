@@ -143,6 +143,8 @@ export const ERR_REMOTE = define('TT_ERR_REMOTE', 502, (url: string, reason: str
 export const ERR_CLIENT_OPTIONS = define('TT_ERR_CLIENT_OPTIONS', 400, (option: string, reason: string) => `option ${option} ${reason}`)
 export const ERR_CLIENT_SPOOL = define('TT_ERR_CLIENT_SPOOL', 500, (dir: string, reason: string) =>
   `spool ${dir}: ${reason}; events stay in memory (bounded by maxQueuedEvents) until it works again`)
+export const ERR_CLIENT_SPOOL_UNSAFE = define('TT_ERR_CLIENT_SPOOL_UNSAFE', 500, (dir: string, reason: string) =>
+  `spool ${dir} ${reason}; events waiting there may be lost on restart. Put spoolDir (TRADETRAIL_SPOOL_DIR) on a persistent volume`)
 export const ERR_CLIENT_SPOOL_FULL = define('TT_ERR_CLIENT_SPOOL_FULL', 507, (dir: string, limit: number) =>
   `spool ${dir} is full (${limit} bytes); the collector has not taken events for a while. Raise maxSpoolBytes or bring the collector back`)
 export const ERR_CLIENT_QUEUE_FULL = define('TT_ERR_CLIENT_QUEUE_FULL', 503, (limit: number) =>
