@@ -58,6 +58,10 @@ export interface ClientStats extends SinkStats {
 }
 
 const SDK = '@tradetrail/client/0.1.0'
+/** Most bytes of batches spilled to the spool in one write. */
+const SPILL_BYTES = 8 * 1024 * 1024
+/** Events encoded per slice of the event loop: about a millisecond of work. */
+const CUT_EVERY = 256
 
 export class AuditClient implements AuditSink, ExitParticipant {
   readonly settings: ClientSettings
@@ -71,6 +75,11 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   #queue: EventRecord[] = []
   #queueFirstSeq = 1
+  /** Encoded events not yet sealed into a batch (it fills up to batchMaxEvents, or the interval ends). */
+  #lines: string[] = []
+  #chars = 0
+  #linesFirstSeq = 0
+  #scratch = Buffer.alloc(0)
   #seq = 0
   #overflow: EventRecord[] = []
   #mem: Batch[] = []
@@ -89,6 +98,8 @@ export class AuditClient implements AuditSink, ExitParticipant {
   #timer: NodeJS.Timeout | undefined
   #cutPending = false
   #inflight = false
+  /** #kick() was called while a send was under way. */
+  #kickedInFlight = false
   #spilling = false
   #retryTimer: NodeJS.Timeout | undefined
   #attempt = 0
@@ -133,15 +144,15 @@ export class AuditClient implements AuditSink, ExitParticipant {
     try {
       const record = recordEvent(type, message, data, options)
       this.#seq++
-      if (this.#closed || this.#queue.length + this.#memEvents >= this.settings.maxQueuedEvents) {
+      if (this.#closed || this.#queue.length + this.#lines.length + this.#memEvents >= this.settings.maxQueuedEvents) {
         this.#overflow.push(record)
         if (!this.#cutPending) this.#scheduleCut()
         return
       }
       if (this.#queue.length === 0) {
         this.#queueFirstSeq = this.#seq
-        this.#timer ??= setTimeout(this.#cut, this.settings.flushIntervalMs).unref()
-      } else if (this.#queue.length + 1 >= this.settings.batchMaxEvents && !this.#cutPending) {
+        this.#timer ??= setTimeout(this.#onInterval, this.settings.flushIntervalMs).unref()
+      } else if (this.#queue.length + 1 >= CUT_EVERY && !this.#cutPending) {
         this.#scheduleCut()
       }
       this.#queue.push(record)
@@ -195,7 +206,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   stats(): ClientStats {
     const clock = this.#clock.best()
-    let inMemory = this.#queue.length
+    let inMemory = this.#queue.length + this.#lines.length
     for (const batch of this.#mem) if (!batch.acked && !batch.spooled) inMemory += batch.events
     return {
       queued: inMemory,
@@ -212,45 +223,68 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   #scheduleCut(): void {
     this.#cutPending = true
-    setImmediate(this.#cut).unref()
+    setImmediate(this.#encodeQueue).unref()
   }
 
-  readonly #cut = (): void => {
+  /** The batching interval is over: everything queued leaves in batches now. */
+  readonly #onInterval = (): void => {
+    this.#timer = undefined
+    this.#cut()
+  }
+
+  /** Encodes the queue and seals every batch, full or not (interval, flush, close, exit). */
+  #cut(): void {
+    this.#encodeQueue()
+    if (this.#lines.length > 0) this.#seal()
     clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#kick()
+  }
+
+  /**
+   * Encodes the queue into lines, sealing a batch whenever one is full. Called every
+   * CUT_EVERY events, so that encoding comes in slices short enough not to stall the bot's
+   * event loop, and a partial batch waits for the interval.
+   */
+  readonly #encodeQueue = (): void => {
     this.#cutPending = false
     const records = this.#queue
     const firstSeq = this.#queueFirstSeq
     this.#queue = []
     const { batchMaxEvents, batchMaxBytes } = this.settings
-    let lines: string[] = []
-    let chars = 0
-    let batchFirst = firstSeq
     for (let i = 0; i < records.length; i++) {
       const line = encodeEvent(records[i]!, this.#defaults)
       if (typeof line !== 'string') {
         this.#drop(line, unsendable(records[i]!, this.#defaults.project, line))
         continue
       }
-      if (lines.length > 0 && (lines.length >= batchMaxEvents || chars + line.length > batchMaxBytes)) {
-        this.#addBatch(lines, batchFirst)
-        lines = []
-        chars = 0
-      }
-      if (lines.length === 0) batchFirst = firstSeq + i
-      lines.push(line)
-      chars += line.length + 1
+      if (this.#lines.length > 0 && (this.#lines.length >= batchMaxEvents || this.#chars + line.length > batchMaxBytes)) this.#seal()
+      if (this.#lines.length === 0) this.#linesFirstSeq = firstSeq + i
+      this.#lines.push(line)
+      this.#chars += line.length + 1
     }
-    if (lines.length > 0) this.#addBatch(lines, batchFirst)
+    // The interval timer is armed while anything waits; a new one starts with the next send().
+    if (this.#lines.length > 0 && this.#timer === undefined) this.#timer = setTimeout(this.#onInterval, this.settings.flushIntervalMs).unref()
     this.#drainOverflow()
     this.#notifyWaiters()
     this.#kick()
   }
 
-  #addBatch(lines: string[], firstSeq: number): void {
-    const body = Buffer.from(lines.join('\n') + '\n')
-    this.#mem.push({ body, events: lines.length, firstSeq, acked: false, spilling: false, spooled: false })
+  /** The encoded lines become one batch, written straight into a buffer (no joined string). */
+  #seal(): void {
+    const lines = this.#lines
+    const needed = this.#chars * 3
+    if (this.#scratch.length < needed) this.#scratch = Buffer.allocUnsafe(Math.max(needed, 2 * this.#scratch.length))
+    let offset = 0
+    for (const line of lines) {
+      offset += this.#scratch.write(line, offset)
+      this.#scratch[offset++] = 10
+    }
+    const body = Buffer.from(this.#scratch.subarray(0, offset))
+    this.#mem.push({ body, events: lines.length, firstSeq: this.#linesFirstSeq, acked: false, spilling: false, spooled: false })
     this.#memEvents += lines.length
+    this.#lines = []
+    this.#chars = 0
   }
 
   #drainOverflow(): void {
@@ -288,7 +322,8 @@ export class AuditClient implements AuditSink, ExitParticipant {
   /** Starts whatever can start: a spill to the spool, the next send. */
   #kick(): void {
     if (!this.#spilling && this.#shouldSpill()) void this.#spill()
-    if (!this.#inflight && this.#retryTimer === undefined && !this.#closed) void this.#sendNext()
+    if (this.#inflight) this.#kickedInFlight = true
+    else if (this.#retryTimer === undefined && !this.#closed) void this.#sendNext()
   }
 
   #shouldSpill(): boolean {
@@ -309,18 +344,31 @@ export class AuditClient implements AuditSink, ExitParticipant {
     try {
       while (this.#shouldSpill()) {
         const spool = this.#spool!
-        const batch = this.#mem.find((b) => !b.spooled && !b.acked)!
-        batch.spilling = true
-        try {
-          await spool.append(batch.body, batch.events)
-        } finally {
-          batch.spilling = false
+        // Everything waiting goes in one write and one fdatasync, up to a bound per write.
+        const batches: Batch[] = []
+        let bytes = 0
+        for (const batch of this.#mem) {
+          if (batch.spooled || batch.acked) continue
+          if (batches.length > 0 && bytes + batch.body.length > SPILL_BYTES) break
+          batches.push(batch)
+          bytes += batch.body.length
+          batch.spilling = true
         }
-        this.#cleared(ERR_CLIENT_SPOOL_FULL.code)
-        batch.spooled = true
-        this.#spoolFirstSeqs.push(batch.firstSeq)
-        if (batch.acked) this.#skipAcked(batch)
-        this.#forget(batch)
+        let appended: number
+        try {
+          appended = await spool.appendAll(batches)
+        } finally {
+          for (const batch of batches) batch.spilling = false
+        }
+        if (appended < batches.length) this.#reportOnce(ERR_CLIENT_SPOOL_FULL.create(spool.dir, spool.maxBytes))
+        else this.#cleared(ERR_CLIENT_SPOOL_FULL.code)
+        for (const batch of batches.slice(0, appended)) {
+          batch.spooled = true
+          this.#spoolFirstSeqs.push(batch.firstSeq)
+          if (batch.acked) this.#skipAcked(batch)
+          this.#forget(batch)
+        }
+        if (appended < batches.length) break
       }
     } catch (error) {
       this.#spoolTrouble(error)
@@ -389,6 +437,11 @@ export class AuditClient implements AuditSink, ExitParticipant {
       const front = await this.#oldest()
       if (!front) {
         this.#inflight = false
+        // Work that arrived while we looked (a batch sealed meanwhile) would otherwise wait.
+        if (this.#kickedInFlight) {
+          this.#kickedInFlight = false
+          this.#kick()
+        }
         return
       }
       const part = front.parts[0]!
@@ -401,6 +454,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
       retryIn = 0
     } finally {
       this.#inflight = false
+      this.#kickedInFlight = false
     }
     if (retryIn < 0) this.#kick()
     else {
@@ -501,6 +555,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
         break
       }
     }
+    if (this.#lines.length > 0) oldest = Math.min(oldest, this.#linesFirstSeq)
     if (this.#queue.length > 0) oldest = Math.min(oldest, this.#queueFirstSeq)
     return oldest
   }
@@ -535,7 +590,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   }
 
   hasPending(): boolean {
-    return this.#queue.length > 0 || this.#mem.some((b) => !b.acked && !b.spooled)
+    return this.#queue.length > 0 || this.#lines.length > 0 || this.#mem.some((b) => !b.acked && !b.spooled)
   }
 
   flushForExit(timeoutMs: number): Promise<void> {

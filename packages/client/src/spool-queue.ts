@@ -20,6 +20,8 @@ const HEADER = 12
 const SEGMENT_RE = /^(\d{16})\.seg$/
 /** A frame longer than this is corruption, not a batch. */
 const MAX_RECORD = 256 * 1024 * 1024
+/** Buffers per writev, well under Linux's IOV_MAX (1024), beyond which a write comes back short. */
+const MAX_IOVECS = 512
 
 export interface SpoolOptions {
   /** Largest total size of undelivered records, in bytes. */
@@ -46,13 +48,17 @@ function segmentName(n: number): string {
   return `${String(n).padStart(16, '0')}.seg`
 }
 
+/** The 12-byte header of a record; the CRC continues from the event count into the body. */
+function frameHeader(body: Buffer, events: number): Buffer {
+  const header = Buffer.allocUnsafe(HEADER)
+  header.writeUInt32LE(body.length, 0)
+  header.writeUInt32LE(events, 8)
+  header.writeUInt32LE(crc32(body, crc32(header.subarray(8))), 4)
+  return header
+}
+
 function frame(body: Buffer, events: number): Buffer {
-  const out = Buffer.allocUnsafe(HEADER + body.length)
-  out.writeUInt32LE(body.length, 0)
-  out.writeUInt32LE(events, 8)
-  body.copy(out, HEADER)
-  out.writeUInt32LE(crc32(out.subarray(8)), 4)
-  return out
+  return Buffer.concat([frameHeader(body, events), body])
 }
 
 /**
@@ -241,27 +247,51 @@ export class SpoolQueue {
    * it does not fit under maxBytes; throws TT_ERR_CLIENT_SPOOL when the disk refuses.
    */
   async append(body: Buffer, events: number): Promise<boolean> {
+    return (await this.appendAll([{ body, events }])) === 1
+  }
+
+  /**
+   * Appends the longest prefix of `batches` that fits under maxBytes, as one write and one
+   * fdatasync (a backlog spills at the disk's bandwidth, not at one sync per batch). Resolves
+   * how many were appended; throws TT_ERR_CLIENT_SPOOL, having appended none, when the disk
+   * refuses. Calls must not overlap.
+   */
+  async appendAll(batches: ReadonlyArray<{ body: Buffer; events: number }>): Promise<number> {
     if (this.#closed) throw ERR_CLIENT_SPOOL.create(this.dir, 'it is closed')
-    if (!this.fits(body.length)) return false
-    const record = frame(body, events)
+    // Headers and bodies go to writev side by side: copying megabytes into one buffer
+    // would stall the bot's event loop for longer than the write takes.
+    const parts: Buffer[] = []
+    let bytes = 0
+    let events = 0
+    for (const batch of batches) {
+      if (parts.length >= MAX_IOVECS || this.#pendingBytes + bytes + HEADER + batch.body.length > this.maxBytes) break
+      parts.push(frameHeader(batch.body, batch.events), batch.body)
+      bytes += HEADER + batch.body.length
+      events += batch.events
+    }
+    const records = parts.length / 2
+    if (records === 0) return 0
     try {
       const writer = await this.#openWriter()
       const segment = this.#segments[this.#segments.length - 1]!
-      const { bytesWritten } = await writer.write(record)
-      if (bytesWritten !== record.length) {
+      const { bytesWritten } = await writer.writev(parts)
+      if (bytesWritten !== bytes) {
         await writer.truncate(segment.size).catch(() => undefined)
         throw Object.assign(new Error('short write'), { code: 'ENOSPC' })
       }
       await writer.datasync()
-      segment.size += record.length
-      segment.records++
+      segment.size += bytes
+      segment.records += records
       segment.events += events
     } catch (error) {
       throw spoolError(this.dir, error)
     }
-    this.#count(record.length, events)
-    return true
+    this.#pendingBytes += bytes
+    this.#pendingEvents += events
+    this.#pendingRecords += records
+    return records
   }
+
 
   /**
    * `append` for the last moments of a process ('exit' handlers cannot wait): synchronous,
@@ -321,8 +351,7 @@ export class SpoolQueue {
         const body = Buffer.allocUnsafe(Math.min(length, MAX_RECORD))
         const { bytesRead } = await this.#reader!.read(body, 0, body.length, this.#readOffset + HEADER)
         const events = header.readUInt32LE(8)
-        const crcInput = Buffer.concat([header.subarray(8), body])
-        if (length > MAX_RECORD || bytesRead !== length || crc32(crcInput) !== header.readUInt32LE(4)) {
+        if (length > MAX_RECORD || bytesRead !== length || crc32(body, crc32(header.subarray(8))) !== header.readUInt32LE(4)) {
           // Checked when the spool opened, so the disk changed under us: skip the rest of this segment.
           this.warnings.push(ERR_CLIENT_SPOOL.create(this.dir, `segment ${segmentName(segment.n)} changed on disk after byte ${this.#readOffset}; the rest of it was skipped`))
           // What was skipped is no longer pending, or callers would wait on records no peek returns.

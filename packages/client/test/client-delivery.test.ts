@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { AuditClient } from '../src/audit-client.ts'
 import { AuditNotifier, ProjectEvents, ProjectPrivileges } from '../src/seed-aliases.ts'
-import { collectorFor, http, projectEvents, tempDir } from './helpers/client-harness.ts'
+import { collectorFor, http, projectEvents, tempDir, waitFor } from './helpers/client-harness.ts'
 
 test('send() records what it is given; the trail holds the boot event first, then the events in order', async (t) => {
   const dataDir = join(tempDir(t, 'tt-delivery'), 'data')
@@ -87,4 +87,13 @@ test('send() never throws, whatever the arguments; every call is delivered or co
   assert.equal(stats.sent + stats.dropped, calls, `every call accounted for: ${JSON.stringify(stats)}, calls ${calls}`)
   assert.equal(stats.queued + stats.spooled, 0)
   assert.ok(stats.dropped > 0 && errors.length > 0, 'invalid calls were reported')
+})
+
+test('without flush(), a lone event leaves within the batching interval', async (t) => {
+  const { c, token } = await collectorFor(t, 'IntervalBot')
+  const client = new AuditClient({ url: c.url, token, project: 'IntervalBot', spoolDir: false, flushIntervalMs: 20 })
+  t.after(() => client.close(1000))
+  await waitFor(() => client.stats().sent, (n) => n === 1, { describe: 'the boot event delivered on its own', timeoutMs: 5000 })
+  client.send('test', 'one event, nothing else happening')
+  await waitFor(() => client.stats().sent, (n) => n === 2, { describe: 'the event delivered on its own', timeoutMs: 5000 })
 })
