@@ -12,6 +12,7 @@
  *                                        BENCH_SPOOL_MIB (the client's maxSpoolBytes, default 2048)
  */
 import { join } from 'node:path'
+import pino from 'pino'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Durability } from '@tradetrail/client'
@@ -125,6 +126,34 @@ async function phase(collector: StartedCollector, dir: string, durability: Durab
   }
 }
 
+/**
+ * The reference: pino writing the same events at the same pace to a file, in this process,
+ * with the event loop watched the same way. It says how much of the delay is this machine
+ * (two shared cores, a collector on one of them, GC) rather than the SDK.
+ */
+async function pinoPhase(dir: string, seconds: number): Promise<{ offeredRate: number; loopDelayMs: { p50: number; p99: number; max: number } }> {
+  const destination = pino.destination({ dest: join(dir, 'pino-sustained.log'), sync: false })
+  const logger = pino(destination)
+  const delay = monitorEventLoopDelay({ resolution: 1 })
+  const perMs = RATE / 1000
+  let n = 0
+  delay.enable()
+  const start = now()
+  for (;;) {
+    const elapsed = now() - start
+    if (elapsed >= seconds * 1000) break
+    const due = Math.min(Math.ceil((elapsed + 1) * perMs), n + 10 * perMs)
+    while (n < due) logger.info({ type: ORDER_TYPE, data: orderData(n++) }, ORDER_MESSAGE)
+    await sleep(1)
+  }
+  const rate = n / ((now() - start) / 1000)
+  delay.disable()
+  destination.flushSync()
+  destination.end()
+  log(`pino reference: ${round(rate)} events/s, event-loop delay p99 ${round(delay.percentile(99) / 1e6, 2)} ms`)
+  return { offeredRate: round(rate), loopDelayMs: { p50: round(delay.percentile(50) / 1e6, 2), p99: round(delay.percentile(99) / 1e6, 2), max: round(delay.max / 1e6, 1) } }
+}
+
 function metricsOf(r: PhaseResult, label: string): Metric[] {
   return [
     { name: `${label}: offered rate achieved`, value: r.offeredRate, unit: 'events/s' },
@@ -145,10 +174,15 @@ await runBench(import.meta.url, async () => {
     log(`memory durability: ${RATE} events/s for ${SECONDS} s${WAL_SECONDS > 0 ? `, then wal for ${WAL_SECONDS} s` : ''}`)
     const memory = await phase(collector, dir, 'memory', SECONDS)
     const wal = WAL_SECONDS > 0 ? await phase(collector, dir, 'wal', WAL_SECONDS) : undefined
+    const reference = await pinoPhase(dir, Math.min(SECONDS, QUICK ? 3 : 10))
     const failures = [memory, ...(wal ? [wal] : [])].flatMap((r) => deliveryFailure(r.durability, r.delivered) ?? [])
     return {
-      metrics: [...metricsOf(memory, 'memory'), ...(wal ? metricsOf(wal, 'wal') : [])],
-      details: { rate: RATE, spoolMaxMiB: SPOOL_MIB, sampleMs: SAMPLE_MS, memory, ...(wal ? { wal } : {}) },
+      metrics: [
+        ...metricsOf(memory, 'memory'), ...(wal ? metricsOf(wal, 'wal') : []),
+        { name: 'reference: pino to a file, same pace, event-loop delay p99', value: reference.loopDelayMs.p99, unit: 'ms' },
+        { name: 'ratio memory / pino, event-loop delay p99', value: round(memory.loopDelayMs.p99 / reference.loopDelayMs.p99, 2), unit: '' },
+      ],
+      details: { rate: RATE, spoolMaxMiB: SPOOL_MIB, sampleMs: SAMPLE_MS, memory, ...(wal ? { wal } : {}), reference },
       ...(failures.length > 0 ? { failure: failures.join('; ') } : {}),
     }
   } finally {
