@@ -94,6 +94,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   #spoolBrokenUntil = 0
   /** Nothing is sent while the spool opens: it may hold older events of an earlier run. */
   #spoolOpening = false
+  #spoolOpened: Promise<void> = Promise.resolve()
 
   #timer: NodeJS.Timeout | undefined
   #cutPending = false
@@ -168,10 +169,12 @@ export class AuditClient implements AuditSink, ExitParticipant {
    * that takes longer than `timeoutMs` (default 5 s), once the rest is in the spool (or is
    * all that can be done: no spool). Never rejects.
    */
-  flush(timeoutMs = 5000): Promise<void> {
+  async flush(timeoutMs = 5000): Promise<void> {
     const target = this.#seq
     this.#cut()
-    if (this.#oldestOutstanding() > target) return Promise.resolve()
+    // A spool still opening may hold an earlier run's events, which count as sent before.
+    if (this.#spoolOpening) await this.#spoolOpened
+    if (this.#oldestOutstanding() > target) return
     return new Promise((resolve) => {
       const waiter = {
         target,
@@ -573,7 +576,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   #openSpool(dir: string): void {
     this.#spoolOpening = true
-    SpoolQueue.open(dir, { maxBytes: this.settings.maxSpoolBytes }).then((spool) => {
+    this.#spoolOpened = SpoolQueue.open(dir, { maxBytes: this.settings.maxSpoolBytes }).then((spool) => {
       this.#spoolOpening = false
       if (this.#closed) return void spool.close()
       this.#spool = spool
