@@ -54,7 +54,8 @@ const DIR_MODE = 0o750
 export function rotatedName(path: string, now: Date, n: number): string {
   const ext = extname(path)
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z'
-  return `${path.slice(0, path.length - ext.length)}-${stamp}${n > 0 ? `-${n}` : ''}${ext}`
+  // `_001` sorts after the bare name (`_` > `.`), so `ls` and shell globs list rotations in time order.
+  return `${path.slice(0, path.length - ext.length)}-${stamp}${n > 0 ? `_${String(n).padStart(3, '0')}` : ''}${ext}`
 }
 
 async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {

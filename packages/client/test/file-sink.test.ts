@@ -247,10 +247,12 @@ describe('FileSink options', () => {
 })
 
 describe('FileSink rotation', () => {
-  test('rotated names: <name>-<UTC YYYYMMDDTHHMMSSZ>[-n]<ext>, next to the file', () => {
+  test('rotated names: <name>-<UTC YYYYMMDDTHHMMSSZ>[_nnn]<ext>, next to the file, sorting in time order', () => {
     const at = new Date('2025-12-17T21:00:03.999Z')
     assert.equal(rotatedName('/var/log/bot/audit.jsonl', at, 0), '/var/log/bot/audit-20251217T210003Z.jsonl')
-    assert.equal(rotatedName('/var/log/bot/audit.jsonl', at, 2), '/var/log/bot/audit-20251217T210003Z-2.jsonl')
+    assert.equal(rotatedName('/var/log/bot/audit.jsonl', at, 2), '/var/log/bot/audit-20251217T210003Z_002.jsonl')
+    const sameSecond = [0, 1, 2, 10].map((n) => rotatedName('/var/log/bot/audit.jsonl', at, n))
+    assert.deepEqual([...sameSecond].sort(), sameSecond, 'a plain sort lists them in the order they were made')
     assert.equal(rotatedName('/logs/risk_audit', at, 0), '/logs/risk_audit-20251217T210003Z')
   })
 
@@ -278,7 +280,7 @@ describe('FileSink rotation', () => {
     assert.ok(files.length >= 10, `rotated into ${files.length} files`)
     const messages: string[] = []
     for (const file of files) {
-      assert.match(file.slice(dir.length + 1), /^audit(-\d{8}T\d{6}Z(-\d+)?)?\.jsonl$/)
+      assert.match(file.slice(dir.length + 1), /^audit(-\d{8}T\d{6}Z(_\d{3,})?)?\.jsonl$/)
       const lines = readLines(file)
       const bytes = readFileSync(file).length
       assert.ok(bytes <= 2000 || lines.length === 1, `${file}: ${bytes} bytes in ${lines.length} lines`)
