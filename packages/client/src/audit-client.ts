@@ -107,6 +107,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   #outage = false
   #forceSpill = false
   #closed = false
+  #closing: Promise<void> | undefined
   #waiters: Array<{ target: number; resolve: () => void }> = []
   #reported = new Set<string>()
 
@@ -192,8 +193,12 @@ export class AuditClient implements AuditSink, ExitParticipant {
   }
 
   /** Flushes (see `flush`), then stops: later `send()` calls are reported and dropped. */
-  async close(timeoutMs = 5000): Promise<void> {
-    if (this.#closed) return
+  close(timeoutMs = 5000): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs)
+    return this.#closing
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
     await this.flush(timeoutMs)
     this.#closed = true
     clearTimeout(this.#timer)
