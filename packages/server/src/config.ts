@@ -48,6 +48,8 @@ interface Setting<K extends keyof CollectorConfig> {
   env: string[]
   parse: Parser<CollectorConfig[K]>
   default: CollectorConfig[K]
+  /** The command-line flag, when it is not the key in kebab-case. */
+  flag?: string
 }
 
 class Invalid extends Error {}
@@ -119,7 +121,7 @@ const SETTINGS: { [K in keyof CollectorConfig]: Setting<K> } = {
   maxConnections: { key: 'maxConnections', env: ['TRADETRAIL_MAX_CONNECTIONS'], parse: integer(1, 1_000_000), default: 4096 },
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
   checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration, default: 60_000 },
-  retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined },
+  retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined, flag: '--retention' },
   // CAT wants clocks within 50 ms of UTC.
   clockSkewMs: { key: 'clockSkewMs', env: ['TRADETRAIL_CLOCK_SKEW_MS'], parse: integer(0, 86_400_000), default: 50 },
   alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
@@ -172,7 +174,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<CollectorConfi
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue
     const setting = (SETTINGS as Record<string, Setting<keyof CollectorConfig>>)[key]!
-    apply(setting, String(value), `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
+    apply(setting, String(value), setting.flag ?? `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw ERR_CONFIG_INVALID.create(config.tlsCert === undefined ? 'TRADETRAIL_TLS_CERT' : 'TRADETRAIL_TLS_KEY', '', 'TLS needs both a certificate and a key')

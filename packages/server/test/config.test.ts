@@ -55,6 +55,7 @@ describe('collector configuration', () => {
       [{ env: { TRADETRAIL_TLS_CERT: '/x.pem' } }, /TRADETRAIL_TLS_KEY TLS needs both/],
       [{ env: { TRADETRAIL_RATE_LIMIT: '100', TRADETRAIL_RATE_LIMIT_BURST: '10' } }, /TRADETRAIL_RATE_LIMIT_BURST="10" must be at least/],
       [{ env: {}, flags: { port: '-1' } }, /--port="-1"/],
+      [{ env: {}, flags: { retentionMs: 'abc' } }, /--retention="abc"/],
       [{ env: {}, file: join(dir, 'missing.json') }, /config file .*missing\.json/],
     ]
     for (const [sources, message] of cases) {
