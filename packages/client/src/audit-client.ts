@@ -74,7 +74,9 @@ export class AuditClient implements AuditSink, ExitParticipant {
   readonly #env: Record<string, string | undefined>
 
   #queue: EventRecord[] = []
+  /** Sequence number of #queue[0]; records before #queueHead are encoded already. */
   #queueFirstSeq = 1
+  #queueHead = 0
   /** Encoded events not yet sealed into a batch (it fills up to batchMaxEvents, or the interval ends). */
   #lines: string[] = []
   #chars = 0
@@ -116,12 +118,12 @@ export class AuditClient implements AuditSink, ExitParticipant {
   #dropped = 0
 
   constructor(options: AuditClientOptions) {
-    const { settings, problems } = resolveClientOptions(options ?? ({} as AuditClientOptions))
+    const { settings, problems, onError, env } = resolveClientOptions(options)
     this.settings = settings
     this.exitFlushTimeoutMs = settings.exitFlushTimeoutMs
-    this.#report = errorReporter('tradetrail-client', options?.onError)
-    this.#env = options?.env ?? process.env
-    this.#defaults = { project: settings.project.name, source: options?.source, actor: options?.actor, metadata: options?.metadata }
+    this.#report = errorReporter('tradetrail-client', onError)
+    this.#env = env
+    this.#defaults = { project: settings.project.name, ...settings.defaults }
     if (settings.url) {
       this.#target = { url: settings.url, token: settings.token, timeoutMs: settings.requestTimeoutMs }
       this.#agent = keepAliveAgent(settings.url)
@@ -146,7 +148,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
     try {
       const record = recordEvent(type, message, data, options)
       this.#seq++
-      if (this.#closed || this.#queue.length + this.#lines.length + this.#memEvents >= this.settings.maxQueuedEvents) {
+      if (this.#closed || this.#queued() + this.#lines.length + this.#memEvents >= this.settings.maxQueuedEvents) {
         this.#overflow.push(record)
         if (!this.#cutPending) this.#scheduleCut()
         return
@@ -154,7 +156,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
       if (this.#queue.length === 0) {
         this.#queueFirstSeq = this.#seq
         this.#timer ??= setTimeout(this.#onInterval, this.settings.flushIntervalMs).unref()
-      } else if (this.#queue.length + 1 >= CUT_EVERY && !this.#cutPending) {
+      } else if (this.#queued() + 1 >= CUT_EVERY && !this.#cutPending) {
         this.#scheduleCut()
       }
       this.#queue.push(record)
@@ -214,7 +216,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   stats(): ClientStats {
     const clock = this.#clock.best()
-    let inMemory = this.#queue.length + this.#lines.length
+    let inMemory = this.#queued() + this.#lines.length
     for (const batch of this.#mem) if (!batch.acked && !batch.spooled) inMemory += batch.events
     return {
       queued: inMemory,
@@ -234,45 +236,66 @@ export class AuditClient implements AuditSink, ExitParticipant {
     setImmediate(this.#encodeQueue).unref()
   }
 
-  /** The batching interval is over: everything queued leaves in batches now. */
-  readonly #onInterval = (): void => {
-    this.#timer = undefined
-    this.#cut()
+  /** Events sent but not encoded yet. */
+  #queued(): number {
+    return this.#queue.length - this.#queueHead
   }
 
-  /** Encodes the queue and seals every batch, full or not (interval, flush, close, exit). */
+  /** The batching interval is over: what is encoded leaves as a batch, full or not. */
+  readonly #onInterval = (): void => {
+    this.#timer = undefined
+    this.#encodeSlice(CUT_EVERY)
+    if (this.#lines.length > 0) this.#seal()
+    this.#afterEncoding()
+  }
+
+  /** Encodes the whole queue and seals every batch, full or not (flush, close, exit). */
   #cut(): void {
-    this.#encodeQueue()
+    this.#encodeSlice(Infinity)
     if (this.#lines.length > 0) this.#seal()
     clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#kick()
+    this.#afterEncoding()
   }
 
-  /**
-   * Encodes the queue into lines, sealing a batch whenever one is full. Called every
-   * CUT_EVERY events, so that encoding comes in slices short enough not to stall the bot's
-   * event loop, and a partial batch waits for the interval.
-   */
+  /** One slice of encoding, every CUT_EVERY events: short enough not to stall the bot's event loop. */
   readonly #encodeQueue = (): void => {
     this.#cutPending = false
+    this.#encodeSlice(CUT_EVERY)
+    this.#afterEncoding()
+  }
+
+  /** Encodes up to `limit` queued events into lines, sealing a batch whenever one is full. */
+  #encodeSlice(limit: number): void {
     const records = this.#queue
-    const firstSeq = this.#queueFirstSeq
-    this.#queue = []
+    const start = this.#queueHead
+    const end = Math.min(records.length, start + limit)
     const { batchMaxEvents, batchMaxBytes } = this.settings
-    for (let i = 0; i < records.length; i++) {
+    for (let i = start; i < end; i++) {
       const line = encodeEvent(records[i]!, this.#defaults)
       if (typeof line !== 'string') {
         this.#drop(line, unsendable(records[i]!, this.#defaults.project, line))
         continue
       }
       if (this.#lines.length > 0 && (this.#lines.length >= batchMaxEvents || this.#chars + line.length > batchMaxBytes)) this.#seal()
-      if (this.#lines.length === 0) this.#linesFirstSeq = firstSeq + i
+      if (this.#lines.length === 0) this.#linesFirstSeq = this.#queueFirstSeq + i
       this.#lines.push(line)
       this.#chars += line.length + 1
     }
+    if (end === records.length) {
+      this.#queue = []
+      this.#queueHead = 0
+    } else {
+      this.#queueHead = end
+    }
+  }
+
+  #afterEncoding(): void {
+    if (this.#queued() > 0 && !this.#cutPending) this.#scheduleCut()
     // The interval timer is armed while anything waits; a new one starts with the next send().
-    if (this.#lines.length > 0 && this.#timer === undefined) this.#timer = setTimeout(this.#onInterval, this.settings.flushIntervalMs).unref()
+    if ((this.#lines.length > 0 || this.#queued() > 0) && this.#timer === undefined) {
+      this.#timer = setTimeout(this.#onInterval, this.settings.flushIntervalMs).unref()
+    }
     this.#drainOverflow()
     this.#notifyWaiters()
     this.#kick()
@@ -434,6 +457,8 @@ export class AuditClient implements AuditSink, ExitParticipant {
       }
     }
     const batch = this.#mem.find((b) => !b.acked)
+    // wal: a batch leaves only once it is in the spool, unless the spool cannot take it.
+    if (batch && this.settings.durability === 'wal' && spool && Date.now() >= this.#spoolBrokenUntil && spool.fits(batch.body.length)) return undefined
     return batch && (this.#front = { parts: [{ body: batch.body, events: batch.events }], batch })
   }
 
@@ -481,16 +506,19 @@ export class AuditClient implements AuditSink, ExitParticipant {
         this.#sent += part.events
         this.#attempt = 0
         this.#outage = false
-        this.#cleared(ERR_REMOTE.code)
         if (outcome.clock) this.#clockSample(outcome.clock)
         front.parts.shift()
         break
       case 'reject':
-        front.parts[0] = this.#without(part, outcome.error, outcome.problems)
+        if (outcome.problems.some((p) => p.index! < part.events)) {
+          front.parts[0] = this.#without(part, outcome.error, outcome.problems)
+          break
+        }
+        // It named no event of this batch: find the bad one by halves, as for a 400 without names.
+        this.#splitFront(front, outcome.error)
         break
       case 'split':
-        if (part.events === 1) this.#drop(outcome.error, part.body.toString('utf8').trimEnd())
-        front.parts.splice(0, 1, ...(part.events === 1 ? [] : halves(part)))
+        this.#splitFront(front, outcome.error)
         break
       case 'retry': {
         this.#failed++
@@ -521,6 +549,13 @@ export class AuditClient implements AuditSink, ExitParticipant {
     this.#notifyWaiters()
   }
 
+  /** The front part in halves; a single event the collector still refuses is dropped and reported. */
+  #splitFront(front: Front, error: TradetrailError): void {
+    const part = front.parts[0]!
+    if (part.events === 1) this.#drop(error, part.body.toString('utf8').trimEnd())
+    front.parts.splice(0, 1, ...(part.events === 1 ? [] : halves(part)))
+  }
+
   /** `part` without the events the collector named as invalid, each dropped and reported. */
   #without(part: { body: Buffer; events: number }, error: TradetrailError, problems: Problem[]): { body: Buffer; events: number } {
     const lines = part.body.toString('utf8').split('\n').filter((line) => line !== '')
@@ -531,11 +566,6 @@ export class AuditClient implements AuditSink, ExitParticipant {
       this.#drop(new TradetrailError(problem.code, error.statusCode, `the collector refused an event: ${problem.path} ${problem.message}`, [problem]), line)
     }
     const kept = lines.filter((_, i) => !bad.has(i))
-    if (kept.length === lines.length) {
-      // The collector named no event of this batch; do not loop on it.
-      for (const line of kept) this.#drop(undefined, line)
-      return { body: Buffer.alloc(0), events: 0 }
-    }
     return { body: Buffer.from(kept.length === 0 ? '' : kept.join('\n') + '\n'), events: kept.length }
   }
 
@@ -564,7 +594,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
       }
     }
     if (this.#lines.length > 0) oldest = Math.min(oldest, this.#linesFirstSeq)
-    if (this.#queue.length > 0) oldest = Math.min(oldest, this.#queueFirstSeq)
+    if (this.#queued() > 0) oldest = Math.min(oldest, this.#queueFirstSeq + this.#queueHead)
     return oldest
   }
 
@@ -598,7 +628,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   }
 
   hasPending(): boolean {
-    return this.#queue.length > 0 || this.#lines.length > 0 || this.#mem.some((b) => !b.acked && !b.spooled)
+    return this.#queued() > 0 || this.#lines.length > 0 || this.#mem.some((b) => !b.acked && !b.spooled)
   }
 
   flushForExit(timeoutMs: number): Promise<void> {

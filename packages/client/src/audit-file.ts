@@ -50,7 +50,7 @@ const LANDING_WAIT_MS = 100
 const FILE_MODE = 0o640
 const DIR_MODE = 0o750
 
-/** `audit.jsonl` rotated at `now` → `audit-20251217T210003Z.jsonl`, then `-1`, `-2`… for n = 1, 2… */
+/** `audit.jsonl` rotated at `now` → `audit-20251217T210003Z.jsonl`, then `_001`, `_002`… for n = 1, 2… */
 export function rotatedName(path: string, now: Date, n: number): string {
   const ext = extname(path)
   const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, '') + 'Z'

@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path'
 import { ERR_CLIENT_OPTIONS, PROJECT_PATTERN, type TradetrailError } from '@tradetrail/core'
 import type { ErrorHandler } from './error-reporter.ts'
+import { type EventDefaultOptions, checkEventDefaults } from './event-defaults.ts'
 
 /** The project a client records for (seed 002's project_name, _market, _description, _privileges). */
 export interface ProjectInfo {
@@ -89,13 +90,32 @@ export interface ClientSettings {
   readonly handleExit: boolean
   readonly clockSkewLimitMs: number
   readonly boot: boolean
+  /** The checked `source`, `actor` and a snapshot of `metadata`. */
+  readonly defaults: Readonly<EventDefaultOptions>
 }
 
 export const DEFAULT_URL = 'http://127.0.0.1:9324'
 const PROJECT_RE = new RegExp(PROJECT_PATTERN)
 
+export interface CheckedClientOptions {
+  settings: ClientSettings
+  problems: TradetrailError[]
+  onError: ErrorHandler | undefined
+  env: Record<string, string | undefined>
+}
+
 /** Checks `options`; every problem found is in `problems`, and `settings` is always usable. */
-export function resolveClientOptions(options: AuditClientOptions): { settings: ClientSettings; problems: TradetrailError[] } {
+export function resolveClientOptions(options: AuditClientOptions): CheckedClientOptions {
+  try {
+    return check(typeof options === 'object' && options !== null ? options : { project: '' })
+  } catch (error) {
+    // Only a hostile options object (a Proxy or getter that throws) gets here.
+    const fallback = check({ project: '' })
+    return { ...fallback, problems: [ERR_CLIENT_OPTIONS.create('options', `could not be read (${String(error)})`), ...fallback.problems] }
+  }
+}
+
+function check(options: AuditClientOptions): CheckedClientOptions {
   const problems: TradetrailError[] = []
   const env = options.env ?? process.env
   const bad = (option: string, reason: string): void => { problems.push(ERR_CLIENT_OPTIONS.create(option, reason)) }
@@ -116,8 +136,16 @@ export function resolveClientOptions(options: AuditClientOptions): { settings: C
     bad('project.name', `must match ${PROJECT_PATTERN}, got ${JSON.stringify(name)}; the collector will refuse these events`)
     if (name === '') name = 'unnamed'
   }
-  const privileges = rawProject?.privileges === undefined ? [] : typeof rawProject.privileges === 'string' ? [rawProject.privileges] : [...rawProject.privileges]
-  const project = Object.freeze({ ...rawProject, name, privileges: Object.freeze(privileges) })
+  const raw = rawProject?.privileges
+  const privileges = raw === undefined ? [] : typeof raw === 'string' ? [raw] : Array.isArray(raw) && raw.every((p) => typeof p === 'string') ? [...raw] : undefined
+  if (privileges === undefined) bad('project.privileges', `must be a string or an array of strings, got ${JSON.stringify(raw)}; none are declared`)
+  const about = (key: 'market' | 'description'): string | undefined => {
+    const value = rawProject?.[key]
+    if (value === undefined || typeof value === 'string') return value
+    bad(`project.${key}`, `must be a string, got ${JSON.stringify(value)}; left out`)
+    return undefined
+  }
+  const project = Object.freeze({ name, market: about('market'), description: about('description'), privileges: Object.freeze(privileges ?? []) })
 
   let url: URL | undefined
   const rawUrl = options.url ?? env.TRADETRAIL_URL ?? DEFAULT_URL
@@ -128,7 +156,8 @@ export function resolveClientOptions(options: AuditClientOptions): { settings: C
     bad('url', `must be an http:// or https:// URL, got ${JSON.stringify(rawUrl)}; nothing can be sent`)
     url = undefined
   }
-  const token = options.token ?? env.TRADETRAIL_TOKEN ?? ''
+  let token = options.token ?? env.TRADETRAIL_TOKEN ?? ''
+  if (typeof token !== 'string') token = ''
   if (token === '') bad('token', 'is missing (option token or TRADETRAIL_TOKEN); the collector will refuse every batch')
 
   let durability: Durability = options.durability ?? (env.TRADETRAIL_DURABILITY as Durability | undefined) ?? 'memory'
@@ -158,6 +187,9 @@ export function resolveClientOptions(options: AuditClientOptions): { settings: C
     handleExit: options.handleExit ?? true,
     clockSkewLimitMs: number('clockSkewLimitMs', 50, 0, 3_600_000),
     boot: options.boot ?? true,
+    defaults: Object.freeze(checkEventDefaults(options, bad)),
   })
-  return { settings, problems }
+  const onError = typeof options.onError === 'function' ? options.onError : undefined
+  if (options.onError !== undefined && onError === undefined) bad('onError', 'must be a function; problems go to stderr')
+  return { settings, problems, onError, env }
 }

@@ -6,7 +6,7 @@
  */
 import {
   DEFAULT_EVENT_TYPE, DEFAULT_SEVERITY, ERR_EVENT_BAD_TIMESTAMP, ERR_EVENT_BAD_VALUE, ERR_EVENT_TOO_LARGE, ERR_EVENT_WRONG_TYPE,
-  LIMITS, SEVERITIES, TYPE_PATTERN, type TradetrailError, UUID_PATTERN, formatMicros, systemClock, timestampKey, uuidv7,
+  LIMITS, SEVERITIES, TYPE_PATTERN, type TradetrailError, UUID_PATTERN, formatMicros, isLabelTooLong, systemClock, timestampKey, uuidv7,
 } from '@tradetrail/core'
 
 /** Per-event options of `send()`. */
@@ -82,7 +82,7 @@ const knownTypes = new Set<unknown>()
 function label(name: string, value: unknown, fallback: string | undefined): string | TradetrailError | undefined {
   if (value === undefined || value === null) return fallback
   if (typeof value !== 'string') return ERR_EVENT_WRONG_TYPE.create(name, 'a string')
-  if (value.length > LIMITS.labelChars) return ERR_EVENT_BAD_VALUE.create(name, `is longer than ${LIMITS.labelChars} characters`)
+  if (isLabelTooLong(value)) return ERR_EVENT_BAD_VALUE.create(name, `is longer than ${LIMITS.labelChars} characters`)
   return value
 }
 

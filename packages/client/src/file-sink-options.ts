@@ -6,9 +6,10 @@
  */
 import { resolve } from 'node:path'
 import {
-  ERR_CLIENT_OPTIONS, LIMITS, PROJECT_PATTERN, type StorageRiskOptions, type TradetrailError, canonicalize,
+  ERR_CLIENT_OPTIONS, PROJECT_PATTERN, type StorageRiskOptions, type TradetrailError,
 } from '@tradetrail/core'
 import type { ErrorHandler } from './error-reporter.ts'
+import { checkEventDefaults } from './event-defaults.ts'
 import type { EventDefaults } from './event-record.ts'
 
 /** Options of `new FileSink(…)`; `mounts` and `inContainer` (from StorageRiskOptions) are for tests. */
@@ -103,14 +104,6 @@ function check(options: FileSinkOptions): CheckedFileSinkOptions {
     bad(name, `must be an integer of at least ${min}, got ${shown(value)}; using ${fallback}`)
     return fallback
   }
-  const label = (name: 'source' | 'actor'): string | undefined => {
-    const value = options[name]
-    if (value === undefined) return undefined
-    if (typeof value === 'string' && value.length <= LIMITS.labelChars && value.isWellFormed()) return value
-    bad(name, `must be a string of at most ${LIMITS.labelChars} characters; events get no default ${name}`)
-    return undefined
-  }
-
   let env: Record<string, string | undefined> = process.env
   if (options.env !== undefined) {
     if (typeof options.env === 'object' && options.env !== null) env = options.env
@@ -126,20 +119,7 @@ function check(options: FileSinkOptions): CheckedFileSinkOptions {
   if (typeof chosen.raw === 'string' && chosen.raw !== '' && !chosen.raw.includes('\0')) path = resolve(chosen.raw)
   else bad(chosen.from === 'option path' ? 'path' : chosen.from, `must be a file path, got ${shown(chosen.raw)}; ${toStderr}`)
 
-  let metadata: Record<string, unknown> | undefined
-  if (options.metadata !== undefined) {
-    try {
-      // A snapshot: later changes to the caller's object do not change what is recorded.
-      const copy: unknown = JSON.parse(JSON.stringify(options.metadata) ?? 'null')
-      if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) throw new TypeError('it is not an object')
-      metadata = copy as Record<string, unknown>
-      const bytes = Buffer.byteLength(canonicalize(metadata))
-      if (bytes > LIMITS.metadataBytes) throw new RangeError(`it is ${bytes} bytes as JSON, over ${LIMITS.metadataBytes}`)
-    } catch (error) {
-      bad('metadata', `must be a JSON object (${(error as Error).message}); events get no default metadata`)
-      metadata = undefined
-    }
-  }
+  const { source, actor, metadata } = checkEventDefaults(options, bad)
 
   let fsync = false
   if (options.fsync !== undefined) {
@@ -152,7 +132,7 @@ function check(options: FileSinkOptions): CheckedFileSinkOptions {
   const settings: FileSinkSettings = Object.freeze({
     path: projectOk ? path : undefined,
     pathFrom: chosen.from,
-    defaults: Object.freeze({ project, source: label('source'), actor: label('actor'), metadata }),
+    defaults: Object.freeze({ project, source, actor, metadata }),
     maxFileBytes: integer('maxFileBytes', 100 * 1024 * 1024, 1),
     maxQueuedEvents: integer('maxQueuedEvents', 100_000, 1),
     fsync,

@@ -42,23 +42,16 @@ const OPEN_BRACKET = 91
 
 /**
  * Whether the collector could refuse a line that encodeEvent accepted. encodeEvent leaves
- * to the collector: a caller's own `id` or `ts`, lone surrogates (JSON.stringify writes them
- * as `\udxxx` escapes), a data or metadata snapshot that is not an object (a `toJSON`), and
+ * to the collector: lone surrogates (JSON.stringify writes them as `\udxxx` escapes) and
  * nesting deeper than canonical JSON takes. Only such lines pay for the full check, which
  * costs more than encoding; the fuzz test holds this list to the collector's rules.
  */
 function mayBeRefused(record: EventRecord, line: string): boolean {
-  try {
-    if (record.options !== undefined && (record.options.id !== undefined || record.options.ts !== undefined)) return true
-  } catch {
-    return true
-  }
-  return line.includes('\\ud') || notObjectOrTooDeep(record.data) || notObjectOrTooDeep(record.metadata)
+  return line.includes('\\ud') || tooDeep(record.data) || tooDeep(record.metadata)
 }
 
-function notObjectOrTooDeep(json: string | Error | undefined): boolean {
+function tooDeep(json: string | Error | undefined): boolean {
   if (typeof json !== 'string') return false
-  if (json.charCodeAt(0) !== OPEN_BRACE) return true
   // Nesting past MAX_DEPTH takes more than two characters a level: most snapshots are shorter.
   if (json.length <= 2 * MAX_DEPTH) return false
   // Brackets anywhere (in strings too) bound the depth from above: counting them is enough.
@@ -307,7 +300,7 @@ export class FileSink implements AuditSink, ExitParticipant {
   }
 
   #encode(record: EventRecord): string | undefined {
-    const line = this.#tryEncode(record)
+    const line = encodeEvent(record, this.settings.defaults)
     if (typeof line !== 'string') {
       this.#invalid(line, unsendable(record, this.settings.defaults.project, line))
       return undefined
@@ -320,14 +313,6 @@ export class FileSink implements AuditSink, ExitParticipant {
     return undefined
   }
 
-  #tryEncode(record: EventRecord): string | TradetrailError {
-    try {
-      return encodeEvent(record, this.settings.defaults)
-    } catch (error) {
-      // send() keeps `options` by reference; a getter on it can throw now.
-      return ERR_EVENT_BAD_VALUE.create('options', `could not be read (${String(error)})`)
-    }
-  }
 
   #invalid(error: TradetrailError, eventJson: string): void {
     this.#dropped++
@@ -367,7 +352,7 @@ export class FileSink implements AuditSink, ExitParticipant {
     if (refused.some((r) => r.closed)) this.#report(ERR_CLIENT_CLOSED.create())
     if (refused.some((r) => !r.closed)) this.#report(ERR_CLIENT_QUEUE_FULL.create(this.settings.maxQueuedEvents))
     for (const { record } of refused) {
-      const line = this.#tryEncode(record)
+      const line = encodeEvent(record, this.settings.defaults)
       writeEmergency(typeof line === 'string' ? line : unsendable(record, this.settings.defaults.project, line))
     }
   }

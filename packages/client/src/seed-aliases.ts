@@ -4,7 +4,7 @@
  * seed 000's `log_action`. The one-line helpers keep one sink per project for the process.
  */
 import { basename, extname } from 'node:path'
-import { EVENT_TYPES, PRIVILEGES } from '@tradetrail/core'
+import { DEFAULT_EVENT_TYPE, EVENT_TYPES, PRIVILEGES } from '@tradetrail/core'
 import { AuditClient } from './audit-client.ts'
 import type { AuditSink } from './audit-sink.ts'
 import type { AuditClientOptions } from './client-options.ts'
@@ -63,7 +63,7 @@ function envSink(project: string, market: string | undefined): AuditSink {
  * environment: with TRADETRAIL_TOKEN (or TRADETRAIL_URL) set it goes to the collector,
  * otherwise to the JSONL file of TRADETRAIL_LOG_PATH / RISK_AUDIT_LOG_PATH.
  */
-export function fastAudit(name: string, market: string, message: string, type = 'unclassified_event'): void {
+export function fastAudit(name: string, market: string, message: string, type: string = DEFAULT_EVENT_TYPE): void {
   try {
     envSink(name, market).send(type, message)
   } catch {
@@ -82,7 +82,7 @@ function scriptProject(): string {
 /** Seed 000's `log_action("Auto-repair: Created database 'quantum'")`, configured as `fastAudit` is. */
 export function logAction(message: string, options?: SendOptions & { type?: string }): void {
   try {
-    envSink(scriptProject(), undefined).send(options?.type ?? 'unclassified_event', message, undefined, options)
+    envSink(scriptProject(), undefined).send(options?.type ?? DEFAULT_EVENT_TYPE, message, undefined, options)
   } catch {
     // Never in the caller's way.
   }

@@ -214,12 +214,14 @@ export class SpoolQueue {
         offset = end
       }
       if (offset < data.length) {
-        if (newest) {
-          await truncate(path, offset) // a torn last write: it was never acknowledged to anyone
-        } else {
+        // A torn last write ends the file mid-record; it was never acknowledged to anyone. A bad
+        // record with data after it is corruption, and what follows it cannot be trusted either.
+        const claimedEnd = offset + HEADER <= data.length ? offset + HEADER + data.readUInt32LE(offset) : Infinity
+        if (!newest || claimedEnd < data.length) {
           this.warnings.push(ERR_CLIENT_SPOOL.create(this.dir,
             `segment ${segmentName(n)} is corrupt after byte ${offset}; ${data.length - offset} bytes of it were skipped`))
         }
+        if (newest) await truncate(path, offset)
       }
       segment.size = offset
       this.#segments.push(segment)

@@ -117,8 +117,7 @@ export function prepareEvent(raw: unknown, index: number, nowMicros: number, pro
       case 'actor': {
         const label = str(at, key, value)
         if (label !== undefined) {
-          // Characters are code points, as JSON Schema's maxLength counts them.
-          if (label.length > LIMITS.labelChars && codePoints(label) > LIMITS.labelChars) report(at, ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
+          if (isLabelTooLong(label)) report(at, ERR_EVENT_BAD_VALUE, '/' + key, key, `must be at most ${LIMITS.labelChars} characters`)
           else if (key === 'source') source = label
           else actor = label
         }
@@ -212,10 +211,15 @@ function defaultTimestamp(nowMicros: number): [string, string] {
   return [lastDefault[1], lastDefault[2]]
 }
 
-function codePoints(text: string): number {
+/**
+ * Whether a `source` or `actor` is over LIMITS.labelChars characters, counted as code points
+ * (as JSON Schema's maxLength counts them); only long strings pay for the count.
+ */
+export function isLabelTooLong(label: string): boolean {
+  if (label.length <= LIMITS.labelChars) return false
   let n = 0
-  for (const _ of text) n++
-  return n
+  for (const _ of label) if (++n > LIMITS.labelChars) return true
+  return false
 }
 
 function escapeKey(key: string): string {

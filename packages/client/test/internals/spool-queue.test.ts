@@ -311,6 +311,25 @@ describe('SpoolQueue', () => {
     assert.deepEqual(await drain(spool), [...delivered, after])
   })
 
+  test('a corrupt record in the newest segment with intact ones after it is reported, not taken for a torn write', async (t) => {
+    const s = scratch(t)
+    const dir = s.dir('spool')
+    const options = { ...ROOMY, segmentBytes: 1000 }
+    const written = records([50, 50, 50])
+    let spool = await s.open(dir, options)
+    await appendAll(spool, written)
+    await spool.close()
+    const [file] = segmentFiles(dir)
+    const second = frameEnds(join(dir, file!))[0]!
+    flipByte(join(dir, file!), second + HEADER + 5)
+
+    spool = await s.open(dir, options)
+    assert.equal(spool.warnings.length, 1, 'reported: the record after it was intact')
+    spoolError(new RegExp(`segment ${file} is corrupt after byte ${second}`))(spool.warnings[0])
+    assertPending(spool, written.slice(0, 1), 'up to the corrupt record')
+    assert.equal(statSync(join(dir, file!)).size, second, 'cut there, so that appends go after intact records')
+  })
+
   test('a record that changes on disk after open is skipped with a warning, and the counters follow', async (t) => {
     const s = scratch(t)
     const dir = s.dir('spool')
