@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { filesystemOf } from '@tradetrail/server'
+import { filesystemOf } from '@tradetrail/core'
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 export const RESULTS_DIR = join(BENCH_DIR, 'results')

@@ -6,7 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { ERR_REMOTE, type Problem, TradetrailError, systemClock } from '@tradetrail/core'
+import { CLOCK_OFFSET_HEADER, CLOCK_RTT_HEADER, ERR_REMOTE, type Problem, TradetrailError, systemClock } from '@tradetrail/core'
 import type { ClockSample } from './clock-offset.ts'
 
 /** The collector's answer, as far as the batch is concerned. */
@@ -52,8 +52,8 @@ export function postBatch(target: BatchTarget, agent: HttpAgent, body: Buffer, c
     authorization: `Bearer ${target.token}`,
   }
   if (clock) {
-    headers['tradetrail-clock-offset-us'] = clock.offsetUs
-    headers['tradetrail-clock-rtt-us'] = clock.rttUs
+    headers[CLOCK_OFFSET_HEADER] = clock.offsetUs
+    headers[CLOCK_RTT_HEADER] = clock.rttUs
   }
   return new Promise((resolve) => {
     let settled = false

@@ -36,3 +36,11 @@ export class ManualClock implements Clock {
   advanceMs(ms: number): void { this.#micros += Math.round(ms * 1000) }
   setMs(ms: number): void { this.#micros = Math.round(ms * 1000) }
 }
+
+/**
+ * The clock report a client sends with each batch (wire format, docs/api.md): its latest
+ * estimate of the collector's clock minus its own, in µs (signed)…
+ */
+export const CLOCK_OFFSET_HEADER = 'Tradetrail-Clock-Offset-Us'
+/** …and the round trip of the exchange that estimate came from, in µs (it is good to ± half of it). */
+export const CLOCK_RTT_HEADER = 'Tradetrail-Clock-Rtt-Us'

@@ -54,10 +54,12 @@ export function canonicalEventText(e: ChainFields): string {
 
 // One scratch buffer for prev ‖ text: crypto.hash() on it is ~40% cheaper per event than a
 // createHash() object (bench/store-append.bench.ts).
-const scratch = Buffer.allocUnsafe(256 * 1024)
+// Made on first use: processes that never chain (a bot with the SDK) do not carry it.
+let scratch = Buffer.alloc(0)
 
 /** SHA-256(prev ‖ canonical), as 32 raw bytes. */
 export function chainHash(prev: Uint8Array, canonicalText: string): Buffer {
+  if (scratch.length === 0) scratch = Buffer.allocUnsafe(256 * 1024)
   if (canonicalText.length * 3 + 32 <= scratch.length) {
     scratch.set(prev, 0)
     const n = scratch.write(canonicalText, 32, 'utf8')

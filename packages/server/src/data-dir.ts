@@ -7,9 +7,6 @@ import { accessSync, constants, mkdirSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ERR_STORE_DATA_DIR, ERR_STORE_UNSAFE_DATA_DIR, type StorageRiskOptions, storageRisks } from '@tradetrail/core'
 
-// Moved to core (the client's FileSink makes the same check); still exported here for existing importers.
-export { filesystemOf } from '@tradetrail/core'
-
 export interface DataDirCheck {
   /** Absolute, resolved path. */
   path: string

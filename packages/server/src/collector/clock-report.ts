@@ -4,12 +4,8 @@
  * The collector answers every ingest with the t1/t2 of that exchange (`clock` in the answer);
  * the client computes offset = ((t1 − t0) + (t2 − t3)) / 2 and reports it with its next batch.
  */
-import { ERR_HEADER_INVALID } from '@tradetrail/core'
+import { CLOCK_OFFSET_HEADER, CLOCK_RTT_HEADER, ERR_HEADER_INVALID } from '@tradetrail/core'
 
-/** Collector clock minus client clock, in µs (signed). */
-export const CLOCK_OFFSET_HEADER = 'Tradetrail-Clock-Offset-Us'
-/** Round trip of the exchange that gave the offset, in µs (the offset is good to ± half of it). */
-export const CLOCK_RTT_HEADER = 'Tradetrail-Clock-Rtt-Us'
 /** Largest magnitude accepted in either header: 10^13 µs, about 116 days; anything beyond is a bug, not a clock. */
 export const CLOCK_REPORT_LIMIT_US = 1e13
 

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3'
 import {
   type Anchor, type AppendResult, type ChainHead, type ChainRecord, type Checkpoint, type Clock, type EventFilter,
-  type EventStore, type PreparedEvent, type QueryOptions, SEVERITIES, type Severity, type Stats, type StoredEvent,
+  type EventStore, type PreparedEvent, type QueryOptions, SEVERITIES, type Severity, type Stats, type StoredEvent, severityRank,
   ERR_STORE_CLOSED, GENESIS_HASH, canonicalEventText, chainHash, formatMicros, systemClock,
 } from '@tradetrail/core'
 import { migrate } from './sqlite-schema.ts'
@@ -26,7 +26,6 @@ export interface SqliteEventStoreOptions {
 type Row = [number, string, string, string, string, number, string, string | null, string | null, string | null, string | null, string | null, string, Buffer]
 
 const SEVERITY_BY_RANK: readonly Severity[] = SEVERITIES
-const SEVERITY_RANK: Record<string, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i]))
 
 export class SqliteEventStore implements EventStore {
   readonly #db: Database.Database
@@ -109,7 +108,7 @@ export class SqliteEventStore implements EventStore {
         source: e.source, actor: e.actor, dataJson: e.dataJson, metadataJson: e.metadataJson, flags, received_at: receivedAt,
       }))
       try {
-        this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message,
+        this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, severityRank(e.severity), e.message,
           e.source ?? null, e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, flags?.join(',') ?? null, receivedAt, hash)
       } catch (error) {
         // A plain INSERT that fails on the id's unique index costs less, in the common case of
