@@ -5,11 +5,21 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import {
-  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_TOKEN_INVALID, PROJECT_PATTERN, type Scope, SCOPES, type StoredToken,
+  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_NOT_FOUND, ERR_TOKEN_INVALID, PROJECT_PATTERN, type Scope, SCOPES, type StoredToken,
   type TokenInfo, type TokenStore, formatMicros, systemClock,
 } from '@tradetrail/core'
 
 const TOKEN = /^tt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/
+
+/** The id of `idOrToken`: a whole token's id part, or the text itself when it is an id. */
+export function tokenId(idOrToken: string): string {
+  return /^tt_([0-9a-f]{12})_/.exec(idOrToken)?.[1] ?? idOrToken
+}
+
+/** Revokes token `id` at once (the collector and the CLI alike); TT_ERR_NOT_FOUND when there is none. */
+export async function revokeToken(store: TokenStore, id: string, clock: Clock = systemClock): Promise<void> {
+  if (!(await store.revokeToken(id, formatMicros(clock.nowMicros())))) throw ERR_NOT_FOUND.create(`token ${id.slice(0, 40)}`)
+}
 const PRIVILEGE = /^[a-z][a-z0-9_.:-]{0,63}$/
 const PROJECT = new RegExp(PROJECT_PATTERN)
 

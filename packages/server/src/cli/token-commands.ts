@@ -1,8 +1,8 @@
 /** `tradetrail token create|list|revoke`: offline on the data directory, or through a collector with --url. */
 import { join } from 'node:path'
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, ERR_NOT_FOUND, ERR_REMOTE, SCOPES, SELF_PROJECT, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
-import { issueToken, type IssuedToken } from '../auth/tokens.ts'
+import { ERR_CLI_USAGE, ERR_REMOTE, SCOPES, SELF_PROJECT, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
+import { issueToken, type IssuedToken, revokeToken, tokenId } from '../auth/tokens.ts'
 import { DATABASE_FILE } from '../local-trail.ts'
 import { SqliteTokenStore } from '../sqlite/sqlite-token-store.ts'
 import { withLocalTrail } from './cli-context.ts'
@@ -93,11 +93,11 @@ export function registerTokenCommands(program: Command): void {
     .description('revoke a token at once')
     .argument('<id>', 'the token id (the part after tt_) or the whole token')
     .action(async (idOrToken: string, flags: Remote, command: Command) => {
-      const id = /^tt_([0-9a-f]{12})_/.exec(idOrToken)?.[1] ?? idOrToken
+      const id = tokenId(idOrToken)
       if (flags.url !== undefined) await remote(flags, 'DELETE', `/v1/tokens/${encodeURIComponent(id)}`)
       else {
         await offline(command, async (tokens, note) => {
-          if (!(await tokens.revokeToken(id, new Date().toISOString()))) throw ERR_NOT_FOUND.create(`token ${id}`)
+          await revokeToken(tokens, id)
           await note('token_revoked', `Token ${id} revoked`, { id })
         })
       }

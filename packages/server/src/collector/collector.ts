@@ -9,7 +9,7 @@ import {
   type Clock, ERR_AUTH_SCOPE, ERR_BODY_INVALID, ERR_QUERY_INVALID, ERR_NOT_FOUND, ERR_RATE_LIMITED, ERR_TOKEN_INVALID, type Scope, type TokenInfo, type TokenStore,
   SELF_PROJECT, UUID_PATTERN, validateBatch,
 } from '@tradetrail/core'
-import { authenticate, issueToken } from '../auth/tokens.ts'
+import { authenticate, issueToken, revokeToken } from '../auth/tokens.ts'
 import type { CollectorConfig } from '../config.ts'
 import { CSV_HEADER, csvRow, jsonLine } from '../export-format.ts'
 import type { LocalTrail } from '../local-trail.ts'
@@ -229,8 +229,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   })
   app.get('/v1/tokens', { config: { scopes: ADMIN } }, async () => ({ tokens: await tokens.listTokens() }))
   app.delete<{ Params: { id: string } }>('/v1/tokens/:id', { config: { scopes: ADMIN } }, async (request) => {
-    const at = new Date(clock.nowMicros() / 1000).toISOString()
-    if (!(await tokens.revokeToken(request.params.id, at))) throw ERR_NOT_FOUND.create(`token ${request.params.id.slice(0, 40)}`)
+    await revokeToken(tokens, request.params.id, clock)
     await collector.record('token_revoked', `Token ${request.params.id} revoked`, { id: request.params.id, by: request.token!.id })
     return { id: request.params.id, revoked: true }
   })
