@@ -12,12 +12,11 @@
  * - A batch that was being sent from memory while it was also spooled may be acknowledged
  *   first; its spool copy is then skipped (`#skip`) instead of being sent twice.
  */
-import { realpathSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { Agent } from 'node:http'
 import {
   ERR_CLIENT_CLOCK_SKEW, ERR_CLIENT_CLOSED, ERR_CLIENT_QUEUE_FULL, ERR_CLIENT_SPOOL_FULL, ERR_CLIENT_SPOOL_UNSAFE,
-  ERR_EVENT_BAD_VALUE, ERR_REMOTE, type Problem, TradetrailError, storageRisks,
+  ERR_EVENT_BAD_VALUE, ERR_REMOTE, type Problem, TradetrailError, storageRisksOf,
 } from '@tradetrail/core'
 import type { AuditSink, SinkStats } from './audit-sink.ts'
 import { type BatchTarget, type PostOutcome, keepAliveAgent, postBatch } from './batch-post.ts'
@@ -29,7 +28,7 @@ import { type EventDefaults, type EventRecord, type SendOptions, encodeEvent, re
 import { type ExitParticipant, unwatchExit, watchExit } from './exit-hooks.ts'
 import { retryDelayMs } from './retry-delay.ts'
 import { SpoolQueue, appendBeforeOpenSync } from './spool-queue.ts'
-import { unsendable } from './unsendable.ts'
+import { emergencyText, unsendable } from './unsendable.ts'
 
 /** A cut of the queue, as it is sent. */
 interface Batch {
@@ -324,10 +323,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
     this.#overflow = []
     const error = this.#closed ? ERR_CLIENT_CLOSED.create() : ERR_CLIENT_QUEUE_FULL.create(this.settings.maxQueuedEvents)
     this.#reportOnce(error)
-    for (const record of overflow) {
-      const line = encodeEvent(record, this.#defaults)
-      this.#drop(undefined, typeof line === 'string' ? line : unsendable(record, this.#defaults.project, line))
-    }
+    for (const record of overflow) this.#drop(undefined, emergencyText(record, this.#defaults))
   }
 
   /** Gives up one event: counted, reported (when `error` is given), and written to stderr. */
@@ -617,7 +613,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
       this.#spool = spool
       this.#spoolFirstSeqs = Array.from({ length: spool.pendingRecords }, () => 0)
       for (const warning of spool.warnings) this.#report(warning)
-      const risks = spoolRisks(spool.dir, this.#env)
+      const risks = storageRisksOf(spool.dir, { env: this.#env })
       if (risks.length > 0) this.#report(ERR_CLIENT_SPOOL_UNSAFE.create(spool.dir, risks.join(' and ')))
       this.#kick()
     }, (error: TradetrailError) => {
@@ -665,15 +661,6 @@ export class AuditClient implements AuditSink, ExitParticipant {
         batch.acked = true
       }
     }
-  }
-}
-
-/** Why events in the spool directory may not survive a restart (seed 003's check); none when it cannot tell. */
-function spoolRisks(dir: string, env: Record<string, string | undefined>): string[] {
-  try {
-    return storageRisks(realpathSync(dir), { env })
-  } catch {
-    return []
   }
 }
 

@@ -9,11 +9,10 @@
  * writes what is still in memory synchronously, so `process.exit()` right after `send()`
  * loses nothing. The file reads back with `tradetrail import FILE`.
  */
-import { realpath } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import {
   ERR_CLIENT_CLOSED, ERR_CLIENT_QUEUE_FULL, ERR_EVENT_BAD_VALUE, ERR_SINK_UNSAFE_DIR, ERR_SINK_WRITE, MAX_DEPTH, type Problem,
-  TradetrailError, prepareEvent, storageRisks,
+  TradetrailError, prepareEvent, storageRisksOf,
 } from '@tradetrail/core'
 import { AuditFile } from './audit-file.ts'
 import type { AuditSink, SinkStats } from './audit-sink.ts'
@@ -23,7 +22,7 @@ import { type EventRecord, type SendOptions, encodeEvent, recordEvent } from './
 import { type ExitParticipant, unwatchExit, watchExit } from './exit-hooks.ts'
 import { type FileSinkOptions, type FileSinkSettings, resolveFileSinkOptions } from './file-sink-options.ts'
 import { ioReason } from './io-reason.ts'
-import { unsendable } from './unsendable.ts'
+import { emergencyText, unsendable } from './unsendable.ts'
 
 export type { FileSinkOptions } from './file-sink-options.ts'
 
@@ -237,16 +236,10 @@ export class FileSink implements AuditSink, ExitParticipant {
       this.#reportWriteError(file, error)
       return
     }
-    try {
-      const dir = await realpath(dirname(file.path))
-      // Sync reads of /proc/mounts and /.dockerenv: once per sink, from memory-backed files.
-      const risks = storageRisks(dir, this.settings.storage)
-      if (risks.length > 0) {
-        this.#report(ERR_SINK_UNSAFE_DIR.create(dir, risks.join(' and ')))
-      }
-    } catch {
-      // No directory to judge: the open above has reported why.
-    }
+    const dir = dirname(file.path)
+    // Sync reads of /proc/mounts and /.dockerenv: once per sink, from memory-backed files.
+    const risks = storageRisksOf(dir, this.settings.storage)
+    if (risks.length > 0) this.#report(ERR_SINK_UNSAFE_DIR.create(dir, risks.join(' and ')))
   }
 
   readonly #kick = (): void => {
@@ -351,10 +344,7 @@ export class FileSink implements AuditSink, ExitParticipant {
     // One report per kind and turn: a bot sending into a closed or stuck sink would flood onError.
     if (refused.some((r) => r.closed)) this.#report(ERR_CLIENT_CLOSED.create())
     if (refused.some((r) => !r.closed)) this.#report(ERR_CLIENT_QUEUE_FULL.create(this.settings.maxQueuedEvents))
-    for (const { record } of refused) {
-      const line = encodeEvent(record, this.settings.defaults)
-      writeEmergency(typeof line === 'string' ? line : unsendable(record, this.settings.defaults.project, line))
-    }
+    for (const { record } of refused) writeEmergency(emergencyText(record, this.settings.defaults))
   }
 
   #settle(count: number): void {

@@ -102,6 +102,25 @@ function pidAlive(pid: number): boolean {
  */
 const held = new Set<string>()
 
+/** The live process named by `dir`'s lock file, if any. */
+function lockOwner(dir: string): number | undefined {
+  let owner = NaN
+  try {
+    owner = Number.parseInt(readFileSync(join(dir, 'lock'), 'utf8'), 10)
+  } catch {
+    // No lock (or an unreadable one): nobody owns it.
+  }
+  return Number.isInteger(owner) && pidAlive(owner) ? owner : undefined
+}
+
+/** Segment numbers among `names` (a directory listing), ascending. */
+function segmentNumbers(names: readonly string[]): number[] {
+  return names.flatMap((name) => {
+    const match = SEGMENT_RE.exec(name)
+    return match ? [Number(match[1])] : []
+  }).sort((a, b) => a - b)
+}
+
 /** Takes the spool's lock for this process, or throws naming the process that holds it; returns the key for `unlock`. */
 function lock(dir: string): string {
   const key = realpathSync(dir)
@@ -113,8 +132,8 @@ function lock(dir: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
   }
-  const owner = Number.parseInt(readFileSync(path, 'utf8'), 10)
-  if (Number.isInteger(owner) && pidAlive(owner) && (owner !== process.pid || held.has(key))) {
+  const owner = lockOwner(dir)
+  if (owner !== undefined && (owner !== process.pid || held.has(key))) {
     throw ERR_CLIENT_SPOOL.create(dir, `it is in use by process ${owner}; give each client its own spoolDir`)
   }
   writeFileSync(path, String(process.pid), { mode: 0o600 })
@@ -179,10 +198,7 @@ export class SpoolQueue {
   }
 
   async #recover(): Promise<void> {
-    const numbers = (await readdir(this.dir)).flatMap((name) => {
-      const match = SEGMENT_RE.exec(name)
-      return match ? [Number(match[1])] : []
-    }).sort((a, b) => a - b)
+    const numbers = segmentNumbers(await readdir(this.dir))
     let cursorSegment = numbers[0] ?? 0
     let cursorOffset = 0
     try {
@@ -389,9 +405,7 @@ export class SpoolQueue {
       if (this.#readOffset >= segment.size && this.#segments.length > 1) {
         await this.#dropSegment()
       } else {
-        const tmp = join(this.dir, 'cursor.tmp')
-        await writeFile(tmp, `${segment.n} ${this.#readOffset}\n`)
-        await rename(tmp, join(this.dir, 'cursor'))
+        await this.#writeCursor(segment.n, this.#readOffset)
       }
     } catch (error) {
       throw spoolError(this.dir, error)
@@ -406,10 +420,15 @@ export class SpoolQueue {
       this.#readerSegment = -1
     }
     this.#readOffset = 0
-    const tmp = join(this.dir, 'cursor.tmp')
-    await writeFile(tmp, `${this.#segments[0]!.n} 0\n`)
-    await rename(tmp, join(this.dir, 'cursor'))
+    await this.#writeCursor(this.#segments[0]!.n, 0)
     await unlink(join(this.dir, segmentName(done.n)))
+  }
+
+  /** Replaced by rename, not fsync'd: losing it only means resends (see the file's head). */
+  async #writeCursor(segment: number, offset: number): Promise<void> {
+    const tmp = join(this.dir, 'cursor.tmp')
+    await writeFile(tmp, `${segment} ${offset}\n`)
+    await rename(tmp, join(this.dir, 'cursor'))
   }
 
   /** Closes the files and releases the lock; the records stay for the next owner. */
@@ -432,18 +451,10 @@ export class SpoolQueue {
 export function appendBeforeOpenSync(dir: string, batches: ReadonlyArray<{ body: Buffer; events: number }>): boolean {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    let owner = NaN
-    try {
-      owner = Number.parseInt(readFileSync(join(dir, 'lock'), 'utf8'), 10)
-    } catch {
-      // No lock: nobody owns it.
-    }
-    if (Number.isInteger(owner) && owner !== process.pid && pidAlive(owner)) return false
-    const numbers = readdirSync(dir).flatMap((name) => {
-      const match = SEGMENT_RE.exec(name)
-      return match ? [Number(match[1])] : []
-    })
-    const fd = openSync(join(dir, segmentName(numbers.length === 0 ? 0 : Math.max(...numbers) + 1)), 'a', 0o600)
+    const owner = lockOwner(dir)
+    if (owner !== undefined && owner !== process.pid) return false
+    const numbers = segmentNumbers(readdirSync(dir))
+    const fd = openSync(join(dir, segmentName(numbers.length === 0 ? 0 : numbers[numbers.length - 1]! + 1)), 'a', 0o600)
     try {
       writeWhole(fd, Buffer.concat(batches.map((b) => frame(b.body, b.events))))
       fdatasyncSync(fd)

@@ -1,6 +1,6 @@
 /** The AUDIT_EMERGENCY text of an event that could not be encoded, so a person can still recover it. */
 import type { TradetrailError } from '@tradetrail/core'
-import type { EventRecord } from './event-record.ts'
+import { type EventDefaults, type EventRecord, encodeEvent } from './event-record.ts'
 
 function printable(value: unknown): string {
   try {
@@ -16,4 +16,10 @@ export function unsendable(record: EventRecord, project: string, error: Tradetra
     project, type: printable(record.type), message: printable(record.message), ts_us: record.micros,
     data: typeof record.data === 'string' ? record.data : undefined, error: { code: error.code, message: error.message },
   })
+}
+
+/** The AUDIT_EMERGENCY text of an event given up: the whole event when it encodes, else what can be said of it. */
+export function emergencyText(record: EventRecord, defaults: EventDefaults): string {
+  const line = encodeEvent(record, defaults)
+  return typeof line === 'string' ? line : unsendable(record, defaults.project, line)
 }

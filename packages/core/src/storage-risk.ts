@@ -3,7 +3,7 @@
  * collector's data directory and the client's audit file: tmpfs and ramfs live in memory,
  * and /tmp inside a container is thrown away with the container.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { sep } from 'node:path'
 
 export interface StorageRiskOptions {
@@ -27,6 +27,15 @@ export function storageRisks(path: string, options: StorageRiskOptions = {}): st
   const inContainer = options.inContainer ?? (existsSync('/.dockerenv') || env.KUBERNETES_SERVICE_HOST !== undefined)
   if (inContainer && (path === '/tmp' || path.startsWith('/tmp' + sep))) risks.push('is under /tmp inside a container')
   return risks
+}
+
+/** `storageRisks` of `dir` as the disk has it (symlinks resolved); none when it cannot be resolved. */
+export function storageRisksOf(dir: string, options: StorageRiskOptions = {}): string[] {
+  try {
+    return storageRisks(realpathSync(dir), options)
+  } catch {
+    return []
+  }
 }
 
 function readMounts(): string {

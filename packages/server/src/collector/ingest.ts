@@ -42,6 +42,7 @@ export async function ingestEvents(deps: IngestDeps, token: TokenInfo, body: unk
   const skewed = isClockSkewed(report, deps.clockSkewMs)
   // Events per project, for the per-project clock metrics; only needed when a report came.
   const projects = report === undefined ? undefined : new Map<string, number>()
+  const mayTrade = grants(token, 'execute_trade')
   const refused: Problem[] = []
   for (let i = 0; i < batch.length; i++) {
     const event = batch[i]!
@@ -49,7 +50,7 @@ export async function ingestEvents(deps: IngestDeps, token: TokenInfo, body: unk
       refused.push({ index: i, path: '/project', code: ERR_AUTH_PROJECT.code, message: ERR_AUTH_PROJECT.create(event.project).message })
       continue
     }
-    const violation = TRADING_EVENT_TYPES.has(event.type) && !grants(token, 'execute_trade')
+    const violation = !mayTrade && TRADING_EVENT_TYPES.has(event.type)
     if (violation) deps.metrics.privilegeViolations.inc({ project: event.project })
     // Flags are sorted: the chain hash takes them in the order given.
     if (skewed) event.flags = violation ? ['clock_skew', 'privilege_violation'] : ['clock_skew']
