@@ -59,8 +59,14 @@ export interface ClientStats extends SinkStats {
 const SDK = '@tradetrail/client/0.1.0'
 /** Most bytes of batches spilled to the spool in one write. */
 const SPILL_BYTES = 8 * 1024 * 1024
-/** Events encoded per slice of the event loop: about a millisecond of work. */
+/** Queued events that start an encoding pass (about half a millisecond of work). */
 const CUT_EVERY = 256
+/**
+ * Most events encoded in one turn of the event loop. A pass takes everything queued, so that
+ * it keeps up with whatever the bot sends per turn, but a huge synchronous burst is spread
+ * over several turns instead of stalling one for its whole length.
+ */
+const SLICE_MAX = 4096
 
 export class AuditClient implements AuditSink, ExitParticipant {
   readonly settings: ClientSettings
@@ -243,7 +249,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
   /** The batching interval is over: what is encoded leaves as a batch, full or not. */
   readonly #onInterval = (): void => {
     this.#timer = undefined
-    this.#encodeSlice(CUT_EVERY)
+    this.#encodeSlice(SLICE_MAX)
     if (this.#lines.length > 0) this.#seal()
     this.#afterEncoding()
   }
@@ -257,10 +263,10 @@ export class AuditClient implements AuditSink, ExitParticipant {
     this.#afterEncoding()
   }
 
-  /** One slice of encoding, every CUT_EVERY events: short enough not to stall the bot's event loop. */
+  /** One encoding pass, every CUT_EVERY events, at most SLICE_MAX of them. */
   readonly #encodeQueue = (): void => {
     this.#cutPending = false
-    this.#encodeSlice(CUT_EVERY)
+    this.#encodeSlice(SLICE_MAX)
     this.#afterEncoding()
   }
 
@@ -283,6 +289,12 @@ export class AuditClient implements AuditSink, ExitParticipant {
     }
     if (end === records.length) {
       this.#queue = []
+      this.#queueHead = 0
+    } else if (end >= records.length - end) {
+      // Under steady sending the queue may never run empty: drop the encoded part once it is
+      // the larger one (amortised O(1) per event), or the array would keep every record.
+      this.#queue = records.slice(end)
+      this.#queueFirstSeq += end
       this.#queueHead = 0
     } else {
       this.#queueHead = end
