@@ -6,7 +6,9 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { CLOCK_OFFSET_HEADER, CLOCK_RTT_HEADER, ERR_REMOTE, type Problem, TradetrailError, systemClock } from '@tradetrail/core'
+import {
+  CLOCK_OFFSET_HEADER, CLOCK_RTT_HEADER, ERR_COLLECTOR_NOT_TRADETRAIL, ERR_COLLECTOR_UNREACHABLE, type Problem, TradetrailError, systemClock,
+} from '@tradetrail/core'
 import type { ClockSample } from './clock-offset.ts'
 
 /** The collector's answer, as far as the batch is concerned. */
@@ -34,9 +36,8 @@ export function keepAliveAgent(url: URL): HttpAgent {
   return url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options)
 }
 
-function remote(url: URL, reason: string): TradetrailError {
-  return ERR_REMOTE.create(url.origin, reason)
-}
+const unreachable = (url: URL, cause: string): TradetrailError => ERR_COLLECTOR_UNREACHABLE.create(url.origin, cause)
+const notTradetrail = (url: URL, status: number): TradetrailError => ERR_COLLECTOR_NOT_TRADETRAIL.create(url.origin, status)
 
 function retryAfterMs(value: string | string[] | undefined): number {
   const seconds = Number(Array.isArray(value) ? value[0] : value)
@@ -68,16 +69,13 @@ export function postBatch(target: BatchTarget, agent: HttpAgent, body: Buffer, c
     }, (response) => {
       readAnswer(response, (text, tooLong) => {
         const t3 = systemClock.nowMicros()
-        if (tooLong) return settle({ kind: 'retry', error: remote(url, 'answered with more than 1 MiB; is the URL a Tradetrail collector?'), retryAfterMs: 0 })
+        if (tooLong) return settle({ kind: 'retry', error: notTradetrail(url, response.statusCode ?? 0), retryAfterMs: 0 })
         settle(classify(url, response, text, t0, t3))
-      }, (error) => settle({ kind: 'retry', error: remote(url, `broke off its answer (${error.message})`), retryAfterMs: 0 }))
+      }, (error: NodeJS.ErrnoException) => settle({ kind: 'retry', error: unreachable(url, error.code ?? 'ECONNRESET'), retryAfterMs: 0 }))
     })
     request.on('timeout', () => request.destroy(Object.assign(new Error(`no answer within ${target.timeoutMs} ms`), { code: 'ETIMEDOUT' })))
     request.on('error', (error: NodeJS.ErrnoException) => {
-      const reason = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? `cannot be resolved (${error.code})`
-        : error.code === 'ECONNREFUSED' ? 'refused the connection (is it running?)'
-        : `is unreachable (${error.code ?? error.message})`
-      settle({ kind: 'retry', error: remote(url, reason), retryAfterMs: 0 })
+      settle({ kind: 'retry', error: unreachable(url, error.code ?? error.message), retryAfterMs: 0 })
     })
     request.end(body)
   })
@@ -110,7 +108,7 @@ function classify(url: URL, response: IncomingMessage, text: string, t0: number,
   if (status >= 200 && status < 300) {
     const { accepted, duplicates, clock } = answer ?? {}
     if (typeof accepted !== 'number' || typeof duplicates !== 'number') {
-      return { kind: 'retry', error: remote(url, `answered ${status} without an acknowledgement; is the URL a Tradetrail collector?`), retryAfterMs: 0 }
+      return { kind: 'retry', error: notTradetrail(url, status), retryAfterMs: 0 }
     }
     const c = clock as { received_us?: unknown; answered_us?: unknown } | undefined
     const exchange = typeof c?.received_us === 'number' && typeof c.answered_us === 'number'
@@ -121,7 +119,7 @@ function classify(url: URL, response: IncomingMessage, text: string, t0: number,
   const fromCollector = typeof error?.code === 'string' && error.code.startsWith('TT_ERR_') && typeof error.message === 'string'
   const reported = fromCollector
     ? new TradetrailError(error!.code as string, status, `the collector refused the batch: ${error!.message as string}`, Array.isArray(error!.problems) ? error!.problems as Problem[] : undefined)
-    : remote(url, `answered ${status}${text.length > 0 ? `: ${JSON.stringify(text.slice(0, 120))}` : ''}`)
+    : notTradetrail(url, status)
   if (status === 413) return { kind: 'split', error: reported }
   // Only a Tradetrail collector's own refusal may cost events; a proxy's 400 is retried.
   if (status === 400 && fromCollector) {

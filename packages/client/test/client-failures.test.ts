@@ -27,9 +27,9 @@ test('a host name that does not resolve: reported, and every event waits in the 
   t.after(() => client.close(100))
   for (let i = 0; i < 500; i++) client.send('order_submitted', `order ${i}`, { i })
   await waitFor(() => client.stats(), (s) => s.spooled === 501 && s.queued === 0, { describe: 'boot + 500 events spooled', timeoutMs: 45_000 })
-  const remote = seen.errors.find((e) => e.code === 'TT_ERR_REMOTE')
-  assert.ok(remote, `TT_ERR_REMOTE reported; saw ${seen.codes()}`)
-  assert.match(remote.message, /tradetrail-collector\.invalid.*(cannot be resolved|unreachable)/)
+  const remote = seen.errors.find((e) => e.code === 'TT_ERR_COLLECTOR_UNREACHABLE')
+  assert.ok(remote, `TT_ERR_COLLECTOR_UNREACHABLE reported; saw ${seen.codes()}`)
+  assert.match(remote.message, /tradetrail-collector\.invalid.*cannot be reached \((ENOTFOUND|EAI_AGAIN)\)/)
   assert.equal(client.stats().dropped, 0)
 })
 
@@ -45,7 +45,7 @@ for (const mode of ['refuse-500', 'garbage-200', 'plain-400'] as const) {
     for (let i = 0; i < 2000; i++) client.send('order_submitted', `order ${i}`, { i })
     await waitFor(() => client.stats().failed, (n) => n >= 3, { describe: 'three failed attempts counted' })
     assert.equal(client.stats().sent, 0)
-    assert.ok(seen.errors.some((e) => e.code === 'TT_ERR_REMOTE'), `reported as TT_ERR_REMOTE; saw ${seen.codes()}`)
+    assert.ok(seen.errors.some((e) => e.code === 'TT_ERR_COLLECTOR_NOT_TRADETRAIL'), `reported as TT_ERR_COLLECTOR_NOT_TRADETRAIL; saw ${seen.codes()}`)
     proxy.mode = 'forward'
     await client.flush(30_000)
     assert.equal(client.stats().sent, 2001)

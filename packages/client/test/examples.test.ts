@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { collectorEnv } from '../../server/test/helpers/collector-process.ts'
+import { collectorEnv } from '@tradetrail/test-support'
 import { collectorFor, http, projectEvents, tempDir } from './helpers/client-harness.ts'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))

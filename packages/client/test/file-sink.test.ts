@@ -12,10 +12,9 @@ import { describe, test, type TestContext } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { type Problem, type TradetrailError, prepareEvent } from '@tradetrail/core'
+import { describeRun, parseJson, runCli, tempDir } from '@tradetrail/test-support'
 import { rotatedName } from '../src/audit-file.ts'
 import { FileSink, type FileSinkOptions } from '../src/file-sink.ts'
-import { describeRun, parseJson, runCli } from '../../server/test/helpers/run-cli.ts'
-import { tempDir } from '../../server/test/helpers/temp-dir.ts'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/file-sink-child.ts', import.meta.url))
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/

@@ -48,7 +48,7 @@ test('the collector stopped while 50k events are sent: all arrive once, in order
   await sendRange(client, 5000, 55_000)
   const during = await waitFor(() => client.stats(), (s) => s.queued === 0 && s.spooled === 50_000,
     { describe: 'all 50,000 events of the outage in the spool, none in memory', timeoutMs: 60_000 })
-  assert.ok(during.failed > 0 && errors.includes('TT_ERR_REMOTE'), `the outage is reported: failed=${during.failed}, errors=${[...new Set(errors)]}`)
+  assert.ok(during.failed > 0 && errors.includes('TT_ERR_COLLECTOR_UNREACHABLE'), `the outage is reported: failed=${during.failed}, errors=${[...new Set(errors)]}`)
 
   await startCollector(t, { dataDir, port: c.port })
   await waitFor(() => client.stats(), (s) => s.sent === 55_001 && s.spooled === 0,

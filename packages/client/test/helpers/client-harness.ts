@@ -9,12 +9,11 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import assert from 'node:assert/strict'
 import type { StoredEvent } from '@tradetrail/core'
-import { type CollectorOptions, type CollectorProcess, collectorEnv, http, spawnCollector } from '../../../server/test/helpers/collector-process.ts'
-import type { Hooks } from '../../../server/test/helpers/temp-dir.ts'
-import { storedEvents } from '../../../server/test/helpers/trail.ts'
-import { waitFor } from '../../../server/test/helpers/wait-for.ts'
+import {
+  collectorEnv, type CollectorOptions, type CollectorProcess, type Hooks, http, spawnCollector, storedEvents, waitFor,
+} from '@tradetrail/test-support'
 
-export { tempDir } from '../../../server/test/helpers/temp-dir.ts'
+export { tempDir } from '@tradetrail/test-support'
 export { waitFor, http, type CollectorProcess, type Hooks }
 
 export const BOT = fileURLToPath(new URL('../fixtures/bot.ts', import.meta.url))
@@ -33,7 +32,7 @@ export function startCollector(owner: Hooks, options: CollectorOptions & { port?
   return spawnCollector(owner, { ...rest, args: [...(rest.args ?? []), ...(port === undefined ? [] : ['--port', String(port)])] })
 }
 
-/** Events of `project` in the collector's trail, in seq order. */
+/** Events of `project` in the collector's trail, in seq order (read through `tradetrail export`). */
 export async function projectEvents(dataDir: string, project: string): Promise<StoredEvent[]> {
   return (await storedEvents(dataDir)).filter((e) => e.project === project)
 }

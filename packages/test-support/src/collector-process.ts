@@ -51,7 +51,7 @@ export interface CollectorProcess {
   kill(): Promise<CollectorExit>
 }
 
-/** Seed aliases that config.ts honours: a test must never pick them up from the runner. */
+/** Seed aliases that the server's config.ts honours: a test must never pick them up from the runner. */
 const ALIASES = ['QT_ALERT_WEBHOOK', 'QT_AUDIT_EMAIL', 'QT_SMTP_SERVER', 'QT_SMTP_PORT', 'RISK_AUDIT_LOG_PATH']
 
 export function collectorEnv(extra: CollectorOptions['env'] = {}): NodeJS.ProcessEnv {

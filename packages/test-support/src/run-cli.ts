@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Hooks } from './temp-dir.ts'
 
-export const CLI_BIN = fileURLToPath(new URL('../../bin/tradetrail.js', import.meta.url))
+/** The server package's `tradetrail` executable, run from its workspace folder as a clone runs it. */
+export const CLI_BIN = fileURLToPath(new URL('../../server/bin/tradetrail.js', import.meta.url))
 
 export interface CliOptions {
   /** Passed as `--data-dir`, before the command. */
