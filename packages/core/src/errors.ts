@@ -1,7 +1,9 @@
 /**
  * The one error registry. Every error Tradetrail reports has a stable code
  * (`TT_ERR_<AREA>_<WHAT>`), an HTTP status and a message that says what to fix.
- * Codes are never reused or renamed: clients and alert rules match on them.
+ * Codes are never reused or renamed: clients and alert rules match on them (the few renamed
+ * in 0.2 are listed in docs/api.md). A template writes its sentence once and takes only data
+ * (a field name, a value, a limit), never a sentence from the caller.
  */
 
 /** One problem found in one event of a batch. */
@@ -94,15 +96,59 @@ export const ERR_AUTH_SCOPE = define('TT_ERR_AUTH_SCOPE', 403, (scope: string, n
   `this token's scope "${scope}" does not allow this; it needs a token with scope ${needed}`)
 export const ERR_AUTH_PROJECT = define('TT_ERR_AUTH_PROJECT', 403, (project: string) =>
   `this token may not write events of project "${project}"; use a token created with --project ${project}`)
-export const ERR_RATE_LIMITED = define('TT_ERR_RATE_LIMITED', 429, (retryAfterS: number) =>
+export const ERR_AUTH_RATE_LIMITED = define('TT_ERR_AUTH_RATE_LIMITED', 429, (retryAfterS: number) =>
   `too many requests for this token; retry after ${retryAfterS} s`)
-export const ERR_TOKEN_INVALID = define('TT_ERR_TOKEN_INVALID', 400, (reason: string) => reason)
-export const ERR_NOT_FOUND = define('TT_ERR_NOT_FOUND', 404, (what: string) => `${what} was not found`)
+
+// Token requests (POST /v1/tokens, `tradetrail token create|revoke`).
+const TOKEN_FIELD_RULES = {
+  unknown: 'is not a token field; send only "scope", "projects", "privileges" and "label"',
+  strings: 'must be an array of strings',
+  string: 'must be a string (or null)',
+  tooLong: 'must be at most 200 characters',
+} as const
+/** What is wrong with one field of a token request. */
+export type TokenFieldRule = keyof typeof TOKEN_FIELD_RULES
+export const ERR_TOKEN_BODY = define('TT_ERR_TOKEN_BODY', 400, () =>
+  'the body must be a JSON object {"scope", "projects", "privileges", "label"}')
+export const ERR_TOKEN_FIELD = define('TT_ERR_TOKEN_FIELD', 400, (field: string, rule: TokenFieldRule) =>
+  `"${field.slice(0, 40)}" ${TOKEN_FIELD_RULES[rule]}`)
+export const ERR_TOKEN_SCOPE = define('TT_ERR_TOKEN_SCOPE', 400, (scope: unknown, known: readonly string[]) =>
+  `scope ${JSON.stringify(scope)?.slice(0, 40) ?? 'is missing'}${scope === undefined ? '' : ' is not known'}; it must be one of ${known.join(', ')}`)
+export const ERR_TOKEN_PROJECT_MISSING = define('TT_ERR_TOKEN_PROJECT_MISSING', 400, () =>
+  'an ingest token needs at least one project (--project NAME, or --project "*" for any)')
+export const ERR_TOKEN_NOT_INGEST = define('TT_ERR_TOKEN_NOT_INGEST', 400, (scope: string) =>
+  `projects and privileges apply to ingest tokens only; drop them from this ${scope} token, or use scope ingest`)
+export const ERR_TOKEN_PROJECT = define('TT_ERR_TOKEN_PROJECT', 400, (project: string) =>
+  `project ${JSON.stringify(project.slice(0, 80))} must be "*" or 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"`)
+export const ERR_TOKEN_PRIVILEGE = define('TT_ERR_TOKEN_PRIVILEGE', 400, (privilege: string) =>
+  `privilege ${JSON.stringify(privilege.slice(0, 80))} must look like execute_trade (a lower-case letter, then up to 63 of a-z 0-9 _ . : -)`)
+export const ERR_TOKEN_NOT_FOUND = define('TT_ERR_TOKEN_NOT_FOUND', 404, (id: string) =>
+  `token ${id.slice(0, 40)} was not found; list the tokens with "tradetrail token list" (or GET /v1/tokens) and use an id from there`)
+
+// Reading the trail.
+export const ERR_EVENT_NOT_FOUND = define('TT_ERR_EVENT_NOT_FOUND', 404, (id: string) =>
+  `event ${id.slice(0, 40)} was not found; ids are the events' "id" field, as GET /v1/events lists them`)
 
 // HTTP requests.
-export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string) => `query parameter "${param}" ${rule}`)
+export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string, value?: string) =>
+  `query parameter "${param}" ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
 export const ERR_HEADER_INVALID = define('TT_ERR_HEADER_INVALID', 400, (header: string, rule: string) => `header ${header} ${rule}`)
-export const ERR_BODY_INVALID = define('TT_ERR_BODY_INVALID', 400, (reason: string) => `the request body ${reason}`)
+const BODY_PROBLEMS = {
+  empty: 'the request body is empty; send a JSON array of events, or NDJSON',
+  length: 'the request body does not match its Content-Length; send the length of the bytes sent',
+  json: 'the request body is not valid JSON; send a JSON array of events',
+  ndjson: 'the request body is not valid NDJSON; send one JSON event per line',
+  gzip: 'the request body is not valid gzip; compress it whole, or drop Content-Encoding',
+  truncated: 'the request body ended before it was complete; send it again',
+  query: 'the query string cannot be parsed; percent-encode its values',
+  http: 'the request is not valid HTTP/1.1; send it with an HTTP client',
+  refused: 'the request was refused as malformed; check its headers and body against docs/api.md',
+} as const
+/** What is wrong with a request body, one fixed sentence each. */
+export type BodyProblem = keyof typeof BODY_PROBLEMS
+/** `detail` is data from the parser (a line number, the parser's own words), quoted after the sentence. */
+export const ERR_BODY_INVALID = define('TT_ERR_BODY_INVALID', 400, (problem: BodyProblem, detail?: string) =>
+  `${BODY_PROBLEMS[problem]}${detail === undefined ? '' : ` (${detail.slice(0, 200)})`}`)
 export const ERR_BODY_TOO_LARGE = define('TT_ERR_BODY_TOO_LARGE', 413, (limit: number) =>
   `the request body is over ${limit} bytes (after decompression); send smaller batches`)
 export const ERR_UNSUPPORTED_MEDIA = define('TT_ERR_UNSUPPORTED_MEDIA', 415, (type: string) =>
@@ -111,8 +157,10 @@ export const ERR_UNSUPPORTED_ENCODING = define('TT_ERR_UNSUPPORTED_ENCODING', 41
   `content encoding "${encoding}" is not accepted; send identity or gzip`)
 export const ERR_ROUTE_NOT_FOUND = define('TT_ERR_ROUTE_NOT_FOUND', 404, (method: string, url: string) =>
   `no endpoint ${method} ${url}; see docs/api.md`)
-export const ERR_UNAVAILABLE = define('TT_ERR_UNAVAILABLE', 503, (reason: string) => `the collector cannot take this now: ${reason}`)
-export const ERR_INTERNAL = define('TT_ERR_INTERNAL', 500, (id: string) => `internal error (request ${id}); the collector logged the details`)
+export const ERR_COLLECTOR_UNAVAILABLE = define('TT_ERR_COLLECTOR_UNAVAILABLE', 503, () =>
+  'the collector is shutting down; nothing was stored. Retry after Retry-After, or send to another collector')
+export const ERR_COLLECTOR_INTERNAL = define('TT_ERR_COLLECTOR_INTERNAL', 500, (id: string) =>
+  `internal error (request ${id}); nothing was stored. The collector logged the details under that request id`)
 
 // Storage.
 export const ERR_STORE_DATA_DIR = define('TT_ERR_STORE_DATA_DIR', 500, (path: string, reason: string) =>
@@ -120,6 +168,13 @@ export const ERR_STORE_DATA_DIR = define('TT_ERR_STORE_DATA_DIR', 500, (path: st
 export const ERR_STORE_UNSAFE_DATA_DIR = define('TT_ERR_STORE_UNSAFE_DATA_DIR', 500, (path: string, reason: string) =>
   `data directory ${path} ${reason}; audit records there may be lost on restart. Mount a persistent volume there`)
 export const ERR_STORE_CLOSED = define('TT_ERR_STORE_CLOSED', 503, () => 'the event store is closed')
+// The store could not take a write or a read: nothing was stored, and the caller should retry (503).
+export const ERR_STORE_BUSY = define('TT_ERR_STORE_BUSY', 503, () =>
+  'the store stayed locked by another process for too long; nothing was stored, retry')
+export const ERR_STORE_FULL = define('TT_ERR_STORE_FULL', 503, () =>
+  'the disk holding the trail is full; nothing was stored. Make room on the data volume, then retry')
+export const ERR_STORE_IO = define('TT_ERR_STORE_IO', 503, (detail: string) =>
+  `the store cannot read or write its files (${detail}); nothing was stored. Check the data volume and its permissions, then retry`)
 export const ERR_STORE_SCHEMA = define('TT_ERR_STORE_SCHEMA', 500, (found: number, supported: number) =>
   `the store has schema version ${found}, newer than this Tradetrail supports (${supported}); upgrade Tradetrail`)
 
@@ -135,9 +190,29 @@ export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, 
 // Command line and configuration.
 export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: string, value: string, reason: string) =>
   `${source}${value === '' ? '' : `=${JSON.stringify(value.slice(0, 80))}`} ${reason}`)
-export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (reason: string) => reason)
+/** The rules of the CLI's own flags, written once; filter-params.ts holds those shared with the HTTP API. */
+export const CLI_RULES = {
+  keyValue: 'must be key=value',
+  json: 'is not valid JSON',
+  jsonObject: 'must be a JSON object',
+  duration: 'must be a duration such as 12h, 90d or 5y',
+  date: 'must be YYYY-MM-DD, "today" or "yesterday"',
+  adminToken: 'needs an admin token: pass --token or set $TRADETRAIL_TOKEN',
+} as const
+/** A command-line flag with a wrong value (the CLI exits 2); `value`, when given, is quoted as data. */
+export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (flag: string, rule: string, value?: string) =>
+  `${flag} ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
 export const ERR_FILE_ACCESS = define('TT_ERR_FILE_ACCESS', 500, (path: string, reason: string) => `cannot use ${path}: ${reason}`)
-export const ERR_REMOTE = define('TT_ERR_REMOTE', 502, (url: string, reason: string) => `the collector at ${url} ${reason}`)
+
+// A collector called over HTTP (the SDK, `tradetrail token … --url`).
+/** `cause` is the system error code: ENOTFOUND, EAI_AGAIN, ECONNREFUSED, ETIMEDOUT, ECONNRESET, … */
+export const ERR_COLLECTOR_UNREACHABLE = define('TT_ERR_COLLECTOR_UNREACHABLE', 502, (url: string, cause: string) =>
+  `the collector at ${url} cannot be reached (${cause}); check the URL and its DNS name, that the collector runs and listens there, and the network in between`)
+/** A Tradetrail collector answered with an error of its own: its code and message are quoted. */
+export const ERR_COLLECTOR_REFUSED = define('TT_ERR_COLLECTOR_REFUSED', 502, (url: string, status: number, code: string, message: string) =>
+  `the collector at ${url} refused the request with ${status} ${code.slice(0, 64)}: ${JSON.stringify(message.slice(0, 300))}; look up ${code.slice(0, 64)} in docs/api.md`)
+export const ERR_COLLECTOR_NOT_TRADETRAIL = define('TT_ERR_COLLECTOR_NOT_TRADETRAIL', 502, (url: string, status: number) =>
+  `${url} answered ${status} with something that is not a Tradetrail answer (a proxy's page, another service, or over 1 MiB); check that the URL points at a Tradetrail collector and that any proxy in front of it passes requests through`)
 
 // Client SDK and file sink: reported through onError, never thrown at the caller.
 export const ERR_CLIENT_OPTIONS = define('TT_ERR_CLIENT_OPTIONS', 400, (option: string, reason: string) => `option ${option} ${reason}`)

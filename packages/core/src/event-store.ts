@@ -4,8 +4,13 @@
  * Every adapter runs the same contract suite (packages/server/test/contract).
  */
 import type { Severity, StoredEvent } from './event.ts'
-import type { ChainFields } from './hash-chain.ts'
 import type { PreparedEvent } from './validate-event.ts'
+
+/** How to open a store again: the adapter and its address (a file path, a database URL). */
+export interface StoreLocator {
+  kind: string
+  address: string
+}
 
 /** What `append` did with a batch. */
 export interface AppendResult {
@@ -76,9 +81,18 @@ export interface ChainHead {
   hash: Buffer
 }
 
-/** One row of a verification scan: the hashed fields and the stored hash. */
-export interface ChainRecord extends ChainFields {
+/** One row of a verification scan: the canonical text the hash covers, as stored, and the stored hash. */
+export interface ChainRecord {
+  seq: number
+  /** UTF-8 canonical JSON of the event without its hash (hash-chain.ts). */
+  canonical: Buffer
   hash: Buffer
+}
+
+/** A batch to append and who submitted it (`token:<id>`, `cli:<user>@<host>`, `collector`). */
+export interface AppendBatch {
+  events: readonly PreparedEvent[]
+  submitter?: string
 }
 
 export interface EventStore {
@@ -87,19 +101,21 @@ export interface EventStore {
    * disk). Ids already stored are counted as duplicates and not stored again. Assigns
    * gap-free `seq`, `received_at` and the chain hash.
    */
-  append(batch: readonly PreparedEvent[]): Promise<AppendResult>
+  append(batch: readonly PreparedEvent[], submitter?: string): Promise<AppendResult>
   /**
    * Stores several batches in one transaction and one fsync (group commit), each batch
    * with its own result. All or none are stored.
    */
-  appendGroup(batches: ReadonlyArray<readonly PreparedEvent[]>): Promise<AppendResult[]>
+  appendGroup(batches: readonly AppendBatch[]): Promise<AppendResult[]>
   get(id: string): Promise<StoredEvent | undefined>
   query(options: QueryOptions): Promise<StoredEvent[]>
   stats(filter: EventFilter): Promise<Stats>
   /** Events matching `filter` in seq order, a chunk at a time, without loading everything. */
   scan(filter: EventFilter, chunkSize?: number): AsyncIterable<StoredEvent[]>
-  /** Chain records with seq > afterSeq in seq order, a chunk at a time. */
-  scanChain(afterSeq: number, chunkSize?: number): AsyncIterable<ChainRecord[]>
+  /** Chain records with afterSeq < seq ≤ throughSeq (default: all) in seq order, a chunk at a time. */
+  scanChain(afterSeq: number, chunkSize?: number, throughSeq?: number): AsyncIterable<ChainRecord[]>
+  /** The stored chain hash of event `seq`, if it is stored. */
+  hashAt(seq: number): Promise<Buffer | undefined>
   head(): Promise<ChainHead>
   /** Events stored (not counting purged ones). */
   count(): Promise<number>
@@ -114,12 +130,7 @@ export interface EventStore {
   lastSeqReceivedBefore(time: string): Promise<number>
   /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
   purge(anchor: Anchor): Promise<void>
-  /**
-   * Does deferred work now: the search index is built after commits, in larger steps than
-   * one commit, so that many small commits stay cheap. Queries catch it up themselves
-   * (a search sees every committed event); calling this keeps that catch-up short.
-   * `maxEvents` bounds one call, so a caller on an event loop can do it in slices.
-   */
-  maintain(maxEvents?: number): Promise<void>
+  /** Where this store lives, so another thread or process can open it too (parallel verify). */
+  readonly locator: StoreLocator
   close(): Promise<void>
 }

@@ -70,7 +70,12 @@ export interface StoredEvent extends NormalizedEvent {
   flags?: string[]
   /** Hex SHA-256 chain hash. */
   hash: string
+  /**
+   * Who submitted it: `token:<id>`, `cli:<user>@<host>` or `collector`. Covered by the chain
+   * hash; absent on events stored before submitters were recorded.
+   */
+  submitter?: string
 }
 
 /** Fields a producer may not send. */
-export const SERVER_FIELDS: ReadonlySet<string> = new Set(['seq', 'received_at', 'hash', 'flags'])
+export const SERVER_FIELDS: ReadonlySet<string> = new Set(['seq', 'received_at', 'hash', 'flags', 'submitter'])

@@ -58,9 +58,10 @@ test('withProblems() attaches the problems, and they are part of the JSON answer
 })
 
 test('is() recognises its own errors only', () => {
-  const e = errors.ERR_NOT_FOUND.create('event 42')
-  assert.ok(errors.ERR_NOT_FOUND.is(e))
+  const e = errors.ERR_EVENT_NOT_FOUND.create('42')
+  assert.ok(errors.ERR_EVENT_NOT_FOUND.is(e))
+  assert.ok(!errors.ERR_TOKEN_NOT_FOUND.is(e))
   assert.ok(!errors.ERR_QUERY_INVALID.is(e))
-  assert.ok(!errors.ERR_NOT_FOUND.is(new Error('event 42 was not found')))
-  assert.ok(!errors.ERR_NOT_FOUND.is({ code: 'TT_ERR_NOT_FOUND' }))
+  assert.ok(!errors.ERR_EVENT_NOT_FOUND.is(new Error('event 42 was not found')))
+  assert.ok(!errors.ERR_EVENT_NOT_FOUND.is({ code: 'TT_ERR_EVENT_NOT_FOUND' }))
 })

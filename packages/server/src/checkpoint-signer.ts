@@ -44,14 +44,15 @@ export class CheckpointSigner {
     this.keyId = keyId(this.publicKey)
   }
 
-  /** Loads the key from `dir`, creating it (and `dir`) on first use. */
-  static open(dir: string): CheckpointSigner {
+  /** Loads the key from `dir`, creating it (and `dir`) on first use unless `create` is false. */
+  static open(dir: string, options: { create?: boolean } = {}): CheckpointSigner {
     const path = join(dir, PRIVATE_KEY_FILE)
     let pem: string
     try {
       pem = readFileSync(path, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw ERR_SIGNING_KEY.create(path, (error as Error).message)
+      if (options.create === false) throw ERR_SIGNING_KEY.create(path, 'it does not exist: this data directory has no signing key')
       return CheckpointSigner.#create(dir)
     }
     try {

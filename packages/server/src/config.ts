@@ -1,13 +1,13 @@
 /**
- * Configuration of `tradetrail serve`: built-in defaults, then an optional JSON config
- * file, then TRADETRAIL_* environment variables (and the seeds' aliases), then flags,
- * each later source winning. Every value is checked once, here; a bad one stops the start
+ * The configuration of every command (`serve`, `log`, `verify`, …): built-in defaults, then an
+ * optional JSON config file (`--config` or TRADETRAIL_CONFIG), then TRADETRAIL_* environment
+ * variables (and the seeds' aliases), then flags, each later source winning. Every value is checked once, here; a bad one stops the start
  * with the name of the variable, key or flag and what is wrong with it. The result is frozen.
  */
 import { readFileSync } from 'node:fs'
 import { ERR_CONFIG_INVALID, durationMillis } from '@tradetrail/core'
 
-export interface CollectorConfig {
+export interface TradetrailConfig {
   host: string
   port: number
   dataDir: string
@@ -42,12 +42,12 @@ export interface CollectorConfig {
 
 type Parser<T> = (raw: string) => T
 
-interface Setting<K extends keyof CollectorConfig> {
+interface Setting<K extends keyof TradetrailConfig> {
   key: K
   /** Environment variables, the canonical one first, then aliases. */
   env: string[]
-  parse: Parser<CollectorConfig[K]>
-  default: CollectorConfig[K]
+  parse: Parser<TradetrailConfig[K]>
+  default: TradetrailConfig[K]
   /** The command-line flag, when it is not the key in kebab-case. */
   flag?: string
 }
@@ -101,13 +101,13 @@ const host: Parser<string> = (raw) => {
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new Invalid('must be a host name or IP address')
   return raw
 }
-const level: Parser<CollectorConfig['logLevel']> = (raw) => {
+const level: Parser<TradetrailConfig['logLevel']> = (raw) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
   if (!(levels as readonly string[]).includes(raw)) throw new Invalid(`must be one of ${levels.join(', ')}`)
-  return raw as CollectorConfig['logLevel']
+  return raw as TradetrailConfig['logLevel']
 }
 
-const SETTINGS: { [K in keyof CollectorConfig]: Setting<K> } = {
+const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   host: { key: 'host', env: ['TRADETRAIL_HOST'], parse: host, default: '127.0.0.1' },
   port: { key: 'port', env: ['TRADETRAIL_PORT'], parse: integer(0, 65535), default: 9324 },
   dataDir: { key: 'dataDir', env: ['TRADETRAIL_DATA_DIR'], parse: text, default: './data' },
@@ -132,18 +132,18 @@ const SETTINGS: { [K in keyof CollectorConfig]: Setting<K> } = {
 }
 
 export interface ConfigSources {
-  /** Path of a JSON config file whose keys are CollectorConfig's. */
+  /** Path of a JSON config file whose keys are TradetrailConfig's. */
   file?: string
   env?: NodeJS.ProcessEnv
-  /** Values from command-line flags, as strings, keyed like CollectorConfig. */
-  flags?: Partial<Record<keyof CollectorConfig, string | boolean | undefined>>
+  /** Values from command-line flags, as strings, keyed like TradetrailConfig. */
+  flags?: Partial<Record<keyof TradetrailConfig, string | boolean | undefined>>
 }
 
 /** Resolves the configuration; throws TT_ERR_CONFIG_INVALID naming the source of a bad value. */
-export function loadConfig(sources: ConfigSources = {}): Readonly<CollectorConfig> {
+export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConfig> {
   const env = sources.env ?? process.env
   const config = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.key, s.default])) as unknown as Record<string, unknown>
-  const apply = (setting: Setting<keyof CollectorConfig>, raw: string, source: string): void => {
+  const apply = (setting: Setting<keyof TradetrailConfig>, raw: string, source: string): void => {
     try {
       config[setting.key] = setting.parse(raw)
     } catch (error) {
@@ -161,19 +161,19 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<CollectorConfi
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ERR_CONFIG_INVALID.create(`config file ${file}`, '', 'must hold a JSON object')
     for (const [key, value] of Object.entries(parsed)) {
-      const setting = (SETTINGS as Record<string, Setting<keyof CollectorConfig>>)[key]
+      const setting = (SETTINGS as Record<string, Setting<keyof TradetrailConfig>>)[key]
       if (setting === undefined) throw ERR_CONFIG_INVALID.create(`"${key}" in ${file}`, '', `is not a setting; known: ${Object.keys(SETTINGS).join(', ')}`)
       apply(setting, typeof value === 'string' ? value : JSON.stringify(value), `"${key}" in ${file}`)
     }
   }
-  for (const setting of Object.values(SETTINGS) as Array<Setting<keyof CollectorConfig>>) {
+  for (const setting of Object.values(SETTINGS) as Array<Setting<keyof TradetrailConfig>>) {
     // The canonical name wins over an alias when both are set.
     const name = setting.env.find((n) => env[n] !== undefined)
     if (name !== undefined) apply(setting, env[name]!, name)
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue
-    const setting = (SETTINGS as Record<string, Setting<keyof CollectorConfig>>)[key]!
+    const setting = (SETTINGS as Record<string, Setting<keyof TradetrailConfig>>)[key]!
     apply(setting, String(value), setting.flag ?? `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
@@ -182,7 +182,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<CollectorConfi
   if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')
   }
-  return Object.freeze(config as unknown as CollectorConfig)
+  return Object.freeze(config as unknown as TradetrailConfig)
 }
 
 /** Every setting with its variables and default, for docs and `serve --help`. */

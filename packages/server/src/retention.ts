@@ -37,10 +37,10 @@ export async function purgeExpired(options: PurgeOptions): Promise<PurgeResult> 
   if (!report.ok && report.problem!.seq <= through) {
     throw ERR_RETENTION_INVALID.create(`the trail does not verify (${report.problem!.message}); nothing was purged`)
   }
-  const [last] = await store.query({ afterSeq: through - 1, beforeSeq: through + 1, order: 'asc', limit: 1 })
+  const last = await store.hashAt(through)
   if (last === undefined) throw ERR_RETENTION_INVALID.create(`event seq ${through} vanished during the purge; nothing was purged`)
   const purged = through - (previous?.seq ?? 0)
-  const anchor: Anchor = { ...signer.sign({ seq: through, hash: last.hash, time: formatMicros(nowMicros) }), purged }
+  const anchor: Anchor = { ...signer.sign({ seq: through, hash: last.toString('hex'), time: formatMicros(nowMicros) }), purged }
   await store.purge(anchor)
   return { purged, anchor }
 }

@@ -3,7 +3,7 @@
  * project, type and severity, failures and errors first, then the most recent actions.
  * The CLI prints it; the scheduler and notifiers deliver it.
  */
-import { ERR_CLI_USAGE, type EventStore, SEVERITIES, type Stats, type StoredEvent, timestampKey } from '@tradetrail/core'
+import { CLI_RULES, ERR_CLI_USAGE, type EventStore, SEVERITIES, type Stats, type StoredEvent, timestampKey } from '@tradetrail/core'
 
 export const SUMMARY_PERIODS = ['day', 'week', 'month'] as const
 export type SummaryPeriod = (typeof SUMMARY_PERIODS)[number]
@@ -34,7 +34,7 @@ export function resolveDate(date: string, nowMs: number): string {
   if (date === 'today') return new Date(nowMs).toISOString().slice(0, 10)
   if (date === 'yesterday') return new Date(nowMs - DAY_MS).toISOString().slice(0, 10)
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || timestampKey(`${date}T00:00:00Z`) === undefined) {
-    throw ERR_CLI_USAGE.create(`--date must be YYYY-MM-DD, "today" or "yesterday", got "${date}"`)
+    throw ERR_CLI_USAGE.create('--date', CLI_RULES.date, date)
   }
   return date
 }

@@ -1,15 +1,28 @@
 /**
- * Verification of a whole trail, for any EventStore: recomputes the chain from the
- * retention anchor (or genesis), checks that seq has no gap, and checks every signed
- * checkpoint against the recomputed hashes. Names the first bad seq.
+ * Verification of a whole trail, for any EventStore: recomputes the chain from the retention
+ * anchor (or genesis), checks that seq has no gap, and checks every signed checkpoint against
+ * the stored hashes. Names the first bad seq.
+ *
+ * The chain is verified in ranges that need nothing from each other but the stored hash in
+ * front of them: range k starts from the stored hash of its first seq − 1, which range k − 1
+ * proves by recomputing it. So ranges run in parallel, one worker thread each
+ * (trail/verify-thread.ts) — every core from the CLI, one low-priority thread in the collector.
  */
 import type { KeyObject } from 'node:crypto'
-import { type Checkpoint, type EventStore, GENESIS_HASH, canonicalEventText, chainHash } from '@tradetrail/core'
+import { type Checkpoint, type EventStore, GENESIS_HASH, chainHashBytes } from '@tradetrail/core'
 import { verifyCheckpoint } from './checkpoint-signer.ts'
+import { startThread } from './start-thread.ts'
+import { VERIFY_THREAD, VERIFY_THREAD_URL } from './trail/verify-thread.ts'
 
 export type VerifyProblemCode =
-  | 'hash_mismatch' | 'missing_event' | 'unexpected_event' | 'checkpoint_mismatch' | 'checkpoint_signature'
+  | 'hash_mismatch' | 'missing_event' | 'unexpected_event' | 'seq_mismatch' | 'checkpoint_mismatch' | 'checkpoint_signature'
   | 'anchor_signature' | 'truncated'
+
+export interface VerifyProblem {
+  seq: number
+  code: VerifyProblemCode
+  message: string
+}
 
 export interface VerifyReport {
   ok: boolean
@@ -23,21 +36,38 @@ export interface VerifyReport {
   checkpoints: { total: number; verified: number; latest: Checkpoint | null }
   /** Events after the newest signed checkpoint: protected only by the chain until the next one. */
   unsigned_tail: number
+  /** Threads that recomputed the chain (0: the calling thread). */
+  workers: number
   /** The first thing wrong, by seq. */
-  problem: { seq: number; code: VerifyProblemCode; message: string } | null
+  problem: VerifyProblem | null
 }
 
 export interface VerifyOptions {
   /** Checkpoints kept outside the trail (an earlier export): checked like the trail's own. */
   externalCheckpoints?: readonly Checkpoint[]
+  /** Worker threads to recompute the chain with (default 0: this thread, yielding between chunks). */
+  workers?: number
+  /** Run the workers at the lowest CPU priority, so that ingest keeps its latency. */
+  lowPriority?: boolean
 }
+
+/** What one range's recomputation found. */
+export interface RangeResult {
+  checked: number
+  problem: VerifyProblem | null
+  /** Stored hashes (hex) at the seqs asked for, where they were reached. */
+  hashes: Record<number, string>
+}
+
+/** Ranges smaller than this are not worth a thread of their own. */
+const MIN_RANGE = 50_000
 
 export async function verifyTrail(store: EventStore, publicKey: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const anchor = await store.anchor()
   // An export usually repeats the trail's own checkpoints: count each signature once.
   const bySignature = new Map([...(await store.checkpoints()), ...(options.externalCheckpoints ?? [])].map((c) => [c.signature, c]))
   const checkpoints = [...bySignature.values()].sort((a, b) => a.seq - b.seq)
-  const problems: Array<NonNullable<VerifyReport['problem']>> = []
+  const problems: VerifyProblem[] = []
   if (anchor !== undefined && !verifyCheckpoint(anchor, publicKey)) {
     problems.push({ seq: anchor.seq, code: 'anchor_signature', message: `the retention anchor at seq ${anchor.seq} is not signed by this trail's key` })
   }
@@ -49,41 +79,41 @@ export async function verifyTrail(store: EventStore, publicKey: KeyObject, optio
     else problems.push({ seq: c.seq, code: 'checkpoint_signature', message: `the checkpoint at seq ${c.seq} (${c.time}) has a bad signature` })
   }
 
-  let prev: Buffer = anchor ? Buffer.from(anchor.hash, 'hex') : GENESIS_HASH
-  let expected = anchorSeq + 1
+  const head = (await store.head()).seq
+  const start = anchor ? Buffer.from(anchor.hash, 'hex') : GENESIS_HASH
+  const wanted = live.map((c) => c.seq)
+  const threads = Math.max(0, Math.floor(options.workers ?? 0))
+  const ranges = splitRange(anchorSeq + 1, head, threads)
+  const results = threads === 0 || head <= anchorSeq
+    ? [await verifyRange(store, anchorSeq + 1, head, start, wanted)]
+    : await Promise.all(ranges.map(([from, to]) => inThread(store, from, to, from === anchorSeq + 1 ? start : undefined, wanted, options.lowPriority ?? false)))
   let checked = 0
-  let next = 0 // index into `live` of the next checkpoint to meet
-  chain: for await (const chunk of store.scanChain(anchorSeq)) {
-    for (const record of chunk) {
-      if (record.seq !== expected) {
-        problems.push(record.seq > expected
-          ? { seq: expected, code: 'missing_event', message: `seq ${expected} is missing (the next stored event is seq ${record.seq})` }
-          : { seq: record.seq, code: 'unexpected_event', message: `seq ${record.seq} appears after seq ${expected - 1}` })
-        break chain
-      }
-      const hash = chainHash(prev, canonicalEventText(record))
-      if (!hash.equals(record.hash)) {
-        problems.push({ seq: record.seq, code: 'hash_mismatch', message: `event seq ${record.seq} (id ${record.id}) does not match its chain hash: it, or the one before it, was changed` })
-        break chain
-      }
-      while (next < live.length && live[next]!.seq <= record.seq) {
-        const c = live[next++]!
-        if (c.seq === record.seq && c.hash !== record.hash.toString('hex')) {
-          problems.push({ seq: c.seq, code: 'checkpoint_mismatch', message: `event seq ${c.seq} differs from the checkpoint signed at ${c.time}: the chain was rewritten` })
-          break chain
-        }
-      }
-      prev = hash
-      expected++
-      checked++
+  const hashes: Record<number, string> = {}
+  for (const r of results) {
+    if (r.problem !== null) problems.push(r.problem)
+    Object.assign(hashes, r.hashes)
+  }
+  // Everything up to the first broken range counts as checked.
+  for (const r of results) {
+    checked += r.checked
+    if (r.problem !== null) break
+  }
+  const chainProblem = results.find((r) => r.problem !== null)?.problem ?? null
+  const chainEnd = chainProblem === null ? head : chainProblem.seq - 1
+  for (const c of live) {
+    if (c.seq > chainEnd) break
+    const stored = hashes[c.seq]
+    if (stored !== undefined && stored !== c.hash) {
+      problems.push({ seq: c.seq, code: 'checkpoint_mismatch', message: `event seq ${c.seq} differs from the checkpoint signed at ${c.time}: the chain was rewritten` })
+      break
     }
   }
-  const lastSeq = expected - 1
-  const beyond = live.find((c) => c.seq > lastSeq)
+  const beyond = live.find((c) => c.seq > head)
   if (problems.length === 0 && beyond !== undefined) {
-    problems.push({ seq: lastSeq + 1, code: 'truncated', message: `a checkpoint signed at ${beyond.time} covers seq ${beyond.seq}, but the trail ends at seq ${lastSeq}: events were removed from the end` })
+    problems.push({ seq: head + 1, code: 'truncated', message: `a checkpoint signed at ${beyond.time} covers seq ${beyond.seq}, but the trail ends at seq ${head}: events were removed from the end` })
   }
   problems.sort((a, b) => a.seq - b.seq)
+  const lastSeq = chainProblem === null ? head : anchorSeq + checked
   return {
     ok: problems.length === 0,
     checked,
@@ -92,6 +122,78 @@ export async function verifyTrail(store: EventStore, publicKey: KeyObject, optio
     anchor_seq: anchorSeq,
     checkpoints: { total: live.length, verified, latest: live[live.length - 1] ?? null },
     unsigned_tail: Math.max(0, lastSeq - (live[live.length - 1]?.seq ?? anchorSeq)),
+    workers: threads === 0 ? 0 : ranges.length,
     problem: problems[0] ?? null,
   }
+}
+
+/** [from, to] split into at most `parts` ranges of at least MIN_RANGE events (one when smaller). */
+export function splitRange(from: number, to: number, parts: number): Array<[number, number]> {
+  const total = to - from + 1
+  if (total <= 0) return [[from, to]]
+  const n = Math.max(1, Math.min(parts, Math.floor(total / MIN_RANGE)))
+  const size = Math.ceil(total / n)
+  const ranges: Array<[number, number]> = []
+  for (let a = from; a <= to; a += size) ranges.push([a, Math.min(to, a + size - 1)])
+  return ranges
+}
+
+/**
+ * Recomputes the chain over seq from..to. `prev` is the hash in front of `from` (the anchor's
+ * or genesis for the first range); for a later range it is the stored hash of from − 1.
+ */
+export async function verifyRange(store: EventStore, from: number, to: number, prev: Buffer | undefined, wanted: readonly number[]): Promise<RangeResult> {
+  const hashes: Record<number, string> = {}
+  const want = new Set(wanted.filter((s) => s >= from && s <= to))
+  let checked = 0
+  const fail = (problem: VerifyProblem): RangeResult => ({ checked, problem, hashes })
+  let before = prev ?? await store.hashAt(from - 1)
+  if (before === undefined) return fail({ seq: from - 1, code: 'missing_event', message: `seq ${from - 1} is missing` })
+  let expected = from
+  for await (const chunk of store.scanChain(from - 1, 5000, to)) {
+    for (const record of chunk) {
+      if (record.seq !== expected) {
+        return fail(record.seq > expected
+          ? { seq: expected, code: 'missing_event', message: `seq ${expected} is missing (the next stored event is seq ${record.seq})` }
+          : { seq: record.seq, code: 'unexpected_event', message: `seq ${record.seq} appears after seq ${expected - 1}` })
+      }
+      const hash = chainHashBytes(before, record.canonical)
+      if (!hash.equals(record.hash)) {
+        return fail({ seq: record.seq, code: 'hash_mismatch', message: `event seq ${record.seq} does not match its chain hash: it, or the one before it, was changed` })
+      }
+      if (statedSeq(record.canonical) !== record.seq) {
+        return fail({ seq: record.seq, code: 'seq_mismatch', message: `the event stored at seq ${record.seq} states another seq: events were moved` })
+      }
+      if (want.has(record.seq)) hashes[record.seq] = record.hash.toString('hex')
+      before = hash
+      expected++
+      checked++
+    }
+  }
+  if (expected <= to) return fail({ seq: expected, code: 'missing_event', message: `seq ${expected} is missing` })
+  return { checked, problem: null, hashes }
+}
+
+const SEQ_KEY = Buffer.from('"seq":')
+
+/** The seq a canonical text states (hash-chain.ts canonicalSeq, on the stored bytes). */
+function statedSeq(canonical: Buffer): number {
+  const at = canonical.lastIndexOf(SEQ_KEY)
+  if (at < 0) return NaN
+  let n = 0
+  let i = at + SEQ_KEY.length
+  for (let c = canonical[i]; c !== undefined && c >= 48 && c <= 57; c = canonical[++i]) n = n * 10 + (c - 48)
+  return i === at + SEQ_KEY.length ? NaN : n
+}
+
+function inThread(store: EventStore, from: number, to: number, prev: Buffer | undefined, wanted: readonly number[], lowPriority: boolean): Promise<RangeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = startThread(VERIFY_THREAD_URL, { tradetrailThread: VERIFY_THREAD, locator: store.locator, from, to, prev: prev?.toString('hex'), wanted, lowPriority })
+    worker.once('message', (message: { ok: true; result: RangeResult } | { ok: false; error: string }) => {
+      if (message.ok) resolve(message.result)
+      else reject(new Error(`verify thread: ${message.error}`))
+    })
+    worker.once('error', reject)
+    worker.once('exit', (code) => { if (code !== 0) reject(new Error(`verify thread exited with code ${code}`)) })
+  })
 }

@@ -10,10 +10,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path'
 import { after, before, describe, test, type TestContext } from 'node:test'
 import { ManualClock, type StoredEvent, systemClock } from '@tradetrail/core'
-import { describeRun, errorLines, parseJson, runCli, startCli, type CliResult } from './helpers/run-cli.ts'
-import { permissionsApply, tempDir } from './helpers/temp-dir.ts'
+import {
+  type CliResult, describeRun, errorLines, parseJson, permissionsApply, runCli, startCli, tempDir, waitFor,
+} from '@tradetrail/test-support'
 import { copyDataDir, snapshotTrail, storedEvents, writeTrail } from './helpers/trail.ts'
-import { waitFor } from './helpers/wait-for.ts'
 
 const NOW = Date.now()
 const hoursAgo = (h: number): string => new Date(NOW - h * 3_600_000).toISOString()
@@ -510,11 +510,14 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       assert.equal(out.purged, 6)
       assert.deepEqual({ seq: out.anchor.seq, hash: out.anchor.hash, purged: out.anchor.purged }, { seq: 6, hash: sixth.hash, purged: 6 })
       assert.match(String(out.anchor.signature), /^[A-Za-z0-9+/]+=*$/)
-      assert.deepEqual((await storedEvents(dataDir)).map((e) => [e.seq, e.message]), [[7, 'new 1'], [8, 'new 2'], [9, 'new 3']])
+      const left = await storedEvents(dataDir)
+      assert.deepEqual(left.map((e) => [e.seq, e.message]), [[7, 'new 1'], [8, 'new 2'], [9, 'new 3'], [10, 'Retention purged 6 events through seq 6']])
+      assert.deepEqual([left[3]!.project, left[3]!.type, left[3]!.data?.seq, left[3]!.submitter], ['tradetrail', 'retention_purge', 6, left[3]!.data?.by], 'the purge is recorded in the chain, with who ran it')
+      assert.match(String(left[3]!.submitter), /^cli:.+@.+$/)
       const [verify, again] = await Promise.all([runCli(['verify', '--json'], { dataDir }), runCli(['purge', '--older-than', '1y'], { dataDir })])
       assertOk(verify)
       const report = parseJson<Record<string, unknown>>(verify)
-      assert.deepEqual([report.ok, report.anchor_seq, report.first_seq, report.last_seq, report.checked], [true, 6, 7, 9, 3])
+      assert.deepEqual([report.ok, report.anchor_seq, report.first_seq, report.last_seq, report.checked], [true, 6, 7, 10, 4])
       assertOk(again)
       assert.equal(again.stdout, 'nothing old enough to purge\n')
     })

@@ -7,13 +7,13 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { once } from 'node:events'
+import { type AddressInfo, createServer } from 'node:net'
 import { after, before, test } from 'node:test'
 import {
-  type CollectorProcess, closeHttp, deferredHooks, describeAnswer, errorOf, http, type HttpAnswer, producerCounts,
-  spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
-import { describeRun, runCli } from './helpers/run-cli.ts'
-import { waitFor } from './helpers/wait-for.ts'
+  closeHttp, type CollectorProcess, deferredHooks, describeAnswer, describeRun, errorOf, http, type HttpAnswer,
+  producerCounts, runCli, spawnCollector, testEvent, waitFor,
+} from '@tradetrail/test-support'
 
 type Scope = 'ingest' | 'read' | 'admin'
 interface Endpoint {
@@ -46,7 +46,10 @@ const endpoints = (): Endpoint[] => [
 const owner = deferredHooks()
 /** At TRADETRAIL_LOG_LEVEL=trace, so that anything the collector could log, it does. */
 let c: CollectorProcess
-/** TRADETRAIL_RATE_LIMIT=5, TRADETRAIL_RATE_LIMIT_BURST=5. */
+/**
+ * TRADETRAIL_RATE_LIMIT=1, TRADETRAIL_RATE_LIMIT_BURST=5: a burst of five, then one a second, so
+ * that six requests sent at once meet an empty bucket even when a busy machine spreads them out.
+ */
 let limited: CollectorProcess
 const tokens: Record<'admin' | 'read' | 'ingestA' | 'revokedCli' | 'revokedApi', { id: string; token: string }> = {} as never
 /** Every token secret this file has seen, real or invented: none may leak. */
@@ -70,7 +73,7 @@ async function createToken(body: Record<string, unknown>): Promise<{ id: string;
 before(async () => {
   ;[c, limited] = await Promise.all([
     spawnCollector(owner, { env: { TRADETRAIL_LOG_LEVEL: 'trace' } }),
-    spawnCollector(owner, { env: { TRADETRAIL_RATE_LIMIT: '5', TRADETRAIL_RATE_LIMIT_BURST: '5' } }),
+    spawnCollector(owner, { env: { TRADETRAIL_RATE_LIMIT: '1', TRADETRAIL_RATE_LIMIT_BURST: '5' } }),
   ])
   tokens.admin = { id: /^tt_([0-9a-f]{12})_/.exec(c.adminToken!)![1]!, token: remember(c.adminToken!) }
   remember(limited.adminToken!)
@@ -210,9 +213,52 @@ test('POST /v1/tokens refuses a malformed token request with a body or token err
   for (const body of [[], { scope: 'read', owner: 'me' }, { scope: 'ingest', projects: 'AuthA' }]) {
     const answer = await http(c.url, '/v1/tokens', { token: tokens.admin.token, body })
     assert.equal(answer.status, 400, describeAnswer(answer))
-    assert.ok(['TT_ERR_BODY_INVALID', 'TT_ERR_TOKEN_INVALID'].includes(errorOf(answer).code), `${JSON.stringify(body)}: expected TT_ERR_BODY_INVALID or TT_ERR_TOKEN_INVALID, saw ${describeAnswer(answer)}`)
+    assert.match(errorOf(answer).code, /^TT_ERR_(BODY_INVALID|TOKEN_(BODY|FIELD))$/, `${JSON.stringify(body)}: expected TT_ERR_BODY_INVALID or TT_ERR_TOKEN_BODY/FIELD, saw ${describeAnswer(answer)}`)
     assert.doesNotMatch(errorOf(answer).message, /query parameter/, describeAnswer(answer))
   }
+})
+
+test('POST /v1/tokens names what is wrong with each token request, in one code per mistake', async () => {
+  const cases: Array<[unknown, string, RegExp]> = [
+    [[], 'TT_ERR_TOKEN_BODY', /must be a JSON object/],
+    [{ scope: 'read', owner: 'me' }, 'TT_ERR_TOKEN_FIELD', /"owner" is not a token field/],
+    [{ scope: 'ingest', projects: 'AuthA' }, 'TT_ERR_TOKEN_FIELD', /"projects" must be an array of strings/],
+    [{ scope: 'root' }, 'TT_ERR_TOKEN_SCOPE', /"root" is not known; it must be one of ingest, read, admin/],
+    [{ scope: 'ingest' }, 'TT_ERR_TOKEN_PROJECT_MISSING', /--project/],
+    [{ scope: 'read', projects: ['AuthA'] }, 'TT_ERR_TOKEN_NOT_INGEST', /ingest tokens only/],
+    [{ scope: 'ingest', projects: ['no spaces'] }, 'TT_ERR_TOKEN_PROJECT', /"no spaces"/],
+    [{ scope: 'ingest', projects: ['AuthA'], privileges: ['Execute Trade'] }, 'TT_ERR_TOKEN_PRIVILEGE', /"Execute Trade" must look like execute_trade/],
+    [{ scope: 'read', label: 'x'.repeat(201) }, 'TT_ERR_TOKEN_FIELD', /"label" must be at most 200 characters/],
+  ]
+  for (const [body, code, says] of cases) {
+    const answer = await http(c.url, '/v1/tokens', { token: tokens.admin.token, body })
+    assert.equal(answer.status, 400, describeAnswer(answer))
+    assert.equal(errorOf(answer).code, code, `${JSON.stringify(body).slice(0, 80)}: ${describeAnswer(answer)}`)
+    assert.match(errorOf(answer).message, says, describeAnswer(answer))
+  }
+  const unknown = await http(c.url, '/v1/tokens/0123456789ab', { method: 'DELETE', token: tokens.admin.token })
+  assert.equal(unknown.status, 404, describeAnswer(unknown))
+  assert.equal(errorOf(unknown).code, 'TT_ERR_TOKEN_NOT_FOUND')
+  assert.match(errorOf(unknown).message, /tradetrail token list/)
+})
+
+test('token … --url reports an unreachable collector and a collector\'s refusal by their own codes', async () => {
+  const wrong = remember(`tt_000000000000_${'A'.repeat(43)}`)
+  const refused = await runCli(['token', 'list', '--url', c.url, '--token', wrong], { dataDir: c.dataDir })
+  assert.equal(refused.code, 1, describeRun(refused))
+  assert.match(refused.stderr, /TT_ERR_COLLECTOR_REFUSED/)
+  assert.match(refused.stderr, /401 TT_ERR_AUTH_INVALID/, 'the collector\'s own code is quoted')
+  // A port that was free a moment ago: nothing listens there.
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as AddressInfo
+  await new Promise((resolve) => probe.close(resolve))
+  const unreachable = await runCli(['token', 'list', '--url', `http://127.0.0.1:${port}`, '--token', wrong], { dataDir: c.dataDir })
+  assert.equal(unreachable.code, 1, describeRun(unreachable))
+  assert.match(unreachable.stderr, /cannot be reached \(ECONNREFUSED\).*TT_ERR_COLLECTOR_UNREACHABLE/)
+  const noToken = await runCli(['token', 'list', '--url', c.url], { dataDir: c.dataDir })
+  assert.equal(noToken.code, 2, describeRun(noToken))
+  assert.match(noToken.stderr, /--url needs an admin token.*TT_ERR_CLI_USAGE/)
 })
 
 test('/healthz and /readyz are public, whatever the Authorization header', async () => {
@@ -224,7 +270,7 @@ test('/healthz and /readyz are public, whatever the Authorization header', async
   }
 })
 
-test('past TRADETRAIL_RATE_LIMIT=5 (burst 5) the 6th quick request is refused with 429 and Retry-After, per token', async () => {
+test('past the burst (TRADETRAIL_RATE_LIMIT_BURST=5) the 6th quick request is refused with 429 and Retry-After, per token', async () => {
   const created = await http(limited.url, '/v1/tokens', { token: limited.adminToken!, body: { scope: 'read' } })
   assert.equal(created.status, 201, describeAnswer(created))
   const reader = remember(created.json<{ token: string }>().token)
@@ -232,7 +278,7 @@ test('past TRADETRAIL_RATE_LIMIT=5 (burst 5) the 6th quick request is refused wi
   const statuses = answers.map((a) => a.status).sort()
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429], `six requests at once: ${answers.map(describeAnswer).join(' | ')}`)
   const refused = answers.find((a) => a.status === 429)!
-  assertRefused(refused, 429, 'TT_ERR_RATE_LIMITED', 'the 6th request')
+  assertRefused(refused, 429, 'TT_ERR_AUTH_RATE_LIMITED', 'the 6th request')
   const retryAfter = refused.headers['retry-after']
   assert.match(String(retryAfter), /^[1-9]\d*$/, `Retry-After is a whole number of seconds, saw ${retryAfter}`)
 

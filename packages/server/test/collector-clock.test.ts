@@ -9,10 +9,10 @@ import assert from 'node:assert/strict'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { after, before, test } from 'node:test'
 import type { StoredEvent } from '@tradetrail/core'
-import type { IngestAnswer } from '../src/collector/ingest.ts'
 import {
   type CollectorProcess, closeHttp, deferredHooks, describeAnswer, errorOf, http, spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
+} from '@tradetrail/test-support'
+import type { IngestAnswer } from '../src/collector/ingest.ts'
 
 /** The default threshold, 50 ms. */
 let main: CollectorProcess

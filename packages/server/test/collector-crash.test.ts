@@ -10,11 +10,10 @@ import { after, test, type TestContext } from 'node:test'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { StoredEvent } from '@tradetrail/core'
 import {
-  type CollectorProcess, closeHttp, deferredHooks, describeAnswer, http, sharedDataDir, spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
-import { describeRun, runCli } from './helpers/run-cli.ts'
+  closeHttp, type CollectorProcess, deferredHooks, describeAnswer, describeRun, http, runCli, sharedDataDir,
+  spawnCollector, testEvent, waitFor,
+} from '@tradetrail/test-support'
 import { storedEvents } from './helpers/trail.ts'
-import { waitFor } from './helpers/wait-for.ts'
 
 const PROJECT = 'Crash'
 const ROUNDS = 10

@@ -14,7 +14,7 @@ import fc from 'fast-check'
 import { MAX_DEPTH, PROJECT_PATTERN, SEVERITIES, TYPE_PATTERN, UUID_PATTERN, parseTimeBound, timestampKey } from '@tradetrail/core'
 import {
   type CollectorProcess, closeHttp, deferredHooks, describeAnswer, http, type HttpAnswer, producerCounts, spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
+} from '@tradetrail/test-support'
 
 const PROJECT = 'FuzzP'
 const PROJECT_RE = new RegExp(PROJECT_PATTERN)

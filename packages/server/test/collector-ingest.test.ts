@@ -10,11 +10,11 @@ import { createPublicKey, verify as verifySignature } from 'node:crypto'
 import { after, before, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import type { StoredEvent } from '@tradetrail/core'
-import { checkpointPayload } from '../src/checkpoint-signer.ts'
-import type { IngestAnswer } from '../src/collector/ingest.ts'
 import {
   type CollectorProcess, closeHttp, deferredHooks, describeAnswer, errorOf, http, producerCounts, spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
+} from '@tradetrail/test-support'
+import { checkpointPayload } from '../src/checkpoint-signer.ts'
+import type { IngestAnswer } from '../src/collector/ingest.ts'
 
 /** Default limits: most tests. */
 let main: CollectorProcess
@@ -61,7 +61,7 @@ async function ingest(c: CollectorProcess, token: string, body: unknown, headers
 async function getEvent(id: string): Promise<StoredEvent | undefined> {
   const answer = await http(main.url, `/v1/events/${id}`, { token: read })
   if (answer.status === 404) {
-    assert.equal(errorOf(answer).code, 'TT_ERR_NOT_FOUND')
+    assert.equal(errorOf(answer).code, 'TT_ERR_EVENT_NOT_FOUND')
     return undefined
   }
   assert.equal(answer.status, 200, `GET /v1/events/${id}: ${describeAnswer(answer)}`)

@@ -9,11 +9,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test, type TestContext } from 'node:test'
 import {
-  type CollectorProcess, closeHttp, deferredHooks, describeAnswer, http, spawnCollector, testEvent,
-} from './helpers/collector-process.ts'
-import { describeRun, errorLines, runCli } from './helpers/run-cli.ts'
-import { tempDir } from './helpers/temp-dir.ts'
-import { waitFor } from './helpers/wait-for.ts'
+  closeHttp, type CollectorProcess, deferredHooks, describeAnswer, describeRun, errorLines, http, runCli,
+  spawnCollector, tempDir, testEvent, waitFor,
+} from '@tradetrail/test-support'
 
 // ---------------------------------------------------------------------------------------------
 // A strict parser of the Prometheus text exposition format 0.0.4.

@@ -9,9 +9,8 @@ import { request } from 'node:https'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ManualClock, validateBatch } from '@tradetrail/core'
-import { LocalTrail } from '../src/local-trail.ts'
-import { describeAnswer, http, spawnCollector } from './helpers/collector-process.ts'
-import { tempDir } from './helpers/temp-dir.ts'
+import { describeAnswer, http, spawnCollector, tempDir } from '@tradetrail/test-support'
+import { openTestTrail } from './helpers/trail.ts'
 
 function httpsGet(url: string, path: string, ca: Buffer, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -52,10 +51,10 @@ test('serves HTTPS with --tls-cert and --tls-key, and refuses half a TLS configu
 test('retention purges old events at start behind a signed anchor; the rest still verifies', async (t) => {
   const dataDir = join(tempDir(t, 'tt-retention'), 'data')
   const clock = new ManualClock(Date.now() - 400 * 86_400_000)
-  const old = new LocalTrail({ dataDir, clock, onWarning: () => {} })
-  await old.append(validateBatch(Array.from({ length: 30 }, (_, i) => ({ project: 'OldBot', message: `old ${i}` })), { nowMicros: clock.nowMicros() }))
+  const old = await openTestTrail(dataDir, { clock })
+  await old.submit(validateBatch(Array.from({ length: 30 }, (_, i) => ({ project: 'OldBot', message: `old ${i}` })), { nowMicros: clock.nowMicros() }), 'test')
   clock.setMs(Date.now() - 10 * 86_400_000)
-  await old.append(validateBatch(Array.from({ length: 5 }, (_, i) => ({ project: 'RecentBot', message: `recent ${i}` })), { nowMicros: clock.nowMicros() }))
+  await old.submit(validateBatch(Array.from({ length: 5 }, (_, i) => ({ project: 'RecentBot', message: `recent ${i}` })), { nowMicros: clock.nowMicros() }), 'test')
   await old.close()
 
   const c = await spawnCollector(t, { dataDir, args: ['--retention', '365d'] })

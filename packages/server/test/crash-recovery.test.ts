@@ -17,10 +17,10 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import type { AppendResult } from '@tradetrail/core'
-import { DATABASE_FILE, LocalTrail } from '../src/local-trail.ts'
+import { tempDir, waitFor } from '@tradetrail/test-support'
+import { DATABASE_FILE } from '../src/trail/open-trail.ts'
+import { openTestTrail } from './helpers/trail.ts'
 import { verifyTrail } from '../src/verify-trail.ts'
-import { tempDir } from './helpers/temp-dir.ts'
-import { waitFor } from './helpers/wait-for.ts'
 
 const WRITER = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -144,7 +144,7 @@ test(`SIGKILL at random moments loses no acknowledged event and stores none twic
     })
     for (const id of acknowledged) assert.equal(seqOfId.get(id), stored.get(id), `${context(round)}: acknowledged id ${id} must be at seq ${stored.get(id)}`)
 
-    const trail = new LocalTrail({ dataDir, onWarning: () => {} })
+    const trail = await openTestTrail(dataDir, { role: 'reader' })
     try {
       const report = await verifyTrail(trail.store, trail.signer.publicKey)
       assert.equal(report.ok, true, `${context(round)}: ${JSON.stringify(report.problem)}`)

@@ -8,9 +8,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSy
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { TradetrailError, filesystemOf } from '@tradetrail/core'
+import { permissionsApply, removeDir, tempDir } from '@tradetrail/test-support'
 import { prepareDataDir } from '../src/data-dir.ts'
-import { LocalTrail } from '../src/local-trail.ts'
-import { permissionsApply, removeDir, tempDir } from './helpers/temp-dir.ts'
+import { openTestTrail } from './helpers/trail.ts'
 
 /** A mount table with only an ext4 root: nothing is tmpfs. */
 const EXT4_ONLY = 'rootfs / ext4 rw,relatime 0 0\n'
@@ -115,17 +115,17 @@ describe('prepareDataDir', () => {
     assert.deepEqual(prepareDataDir(dir, { strict: true, ...SAFE }), { path: real, warnings: [] })
   })
 
-  test('LocalTrail reports the warnings through onWarning, and refuses with strict before creating the trail', (t) => {
+  test('openTrail reports the warnings through onWarning, and refuses with strict before creating the trail', async (t) => {
     const dataDir = join(tempDir(t, 'tt-data-dir', '/tmp'), 'data')
     const inContainer = existsSync('/.dockerenv') || process.env.KUBERNETES_SERVICE_HOST !== undefined
     const warnings: string[] = []
-    const trail = new LocalTrail({ dataDir, onWarning: (w) => warnings.push(w) })
+    const trail = await openTestTrail(dataDir, { onWarning: (w) => warnings.push(w) })
     t.after(() => trail.close())
     if (inContainer || isTmpfs('/tmp')) assert.ok(warnings.length > 0 && warnings.every((w) => w.includes(realpathSync(dataDir))), JSON.stringify(warnings))
     else assert.deepEqual(warnings, [])
     if (!inContainer && !isTmpfs('/tmp')) return
     const strictDir = join(tempDir(t, 'tt-data-dir', '/tmp'), 'strict-data')
-    assert.throws(() => new LocalTrail({ dataDir: strictDir, strict: true, onWarning: () => {} }), (e: unknown) => e instanceof TradetrailError && e.code === 'TT_ERR_STORE_UNSAFE_DATA_DIR')
+    await assert.rejects(openTestTrail(strictDir, { strict: true }), (e: unknown) => e instanceof TradetrailError && e.code === 'TT_ERR_STORE_UNSAFE_DATA_DIR')
     assert.equal(existsSync(join(strictDir, 'trail.db')), false, 'no trail is created in a refused directory')
   })
 })

@@ -9,11 +9,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { type AppendResult, type PreparedEvent, type StoredEvent, TradetrailError } from '@tradetrail/core'
-import { LocalTrail } from '../src/local-trail.ts'
+import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
+import { openTestTrail } from './helpers/trail.ts'
 import { importFile } from '../src/seed-import.ts'
 import { verifyTrail } from '../src/verify-trail.ts'
-import { describeRun, errorLines, parseJson, runCli } from './helpers/run-cli.ts'
-import { tempDir } from './helpers/temp-dir.ts'
 import { snapshotTrail, storedEvents, writeTrail } from './helpers/trail.ts'
 
 /** Seed 000's "Audit Log Format" section, byte for byte (its ✅ arrived as mojibake, kept as it is). */
@@ -60,8 +59,9 @@ const freshDataDir = (t: TestContext): string => join(tempDir(t, 'tt-import'), '
 const uuidMillis = (id: string): number => parseInt(id.replaceAll('-', '').slice(0, 12), 16)
 
 /** An event without the fields the trail assigns, for comparing an event across two trails. */
-function content(e: StoredEvent): Omit<StoredEvent, 'seq' | 'received_at' | 'hash'> {
-  const { seq: _seq, received_at: _received, hash: _hash, ...rest } = e
+/** What a producer sent, without what the server set (seq, received_at, hash, submitter). */
+function content(e: StoredEvent): Omit<StoredEvent, 'seq' | 'received_at' | 'hash' | 'submitter'> {
+  const { seq: _seq, received_at: _received, hash: _hash, submitter: _submitter, ...rest } = e
   return rest
 }
 
@@ -126,7 +126,7 @@ describe('tradetrail import', { concurrency: 2 }, () => {
     assert.deepEqual(parseJson(importRun), { lines: 3, accepted: 3, duplicates: 0, errors: [] })
     const [before, after] = [await storedEvents(source), await storedEvents(target)]
     assert.deepEqual(after.map(content), before.map(content))
-    const trail = new LocalTrail({ dataDir: target, onWarning: () => {} })
+    const trail = await openTestTrail(target, { role: 'reader' })
     try {
       assert.equal((await verifyTrail(trail.store, trail.signer.publicKey)).ok, true)
     } finally {
@@ -196,9 +196,9 @@ describe('tradetrail import', { concurrency: 2 }, () => {
   test('the same line twice in a file is two events, and re-importing the file stores neither again', async (t) => {
     const dataDir = freshDataDir(t)
     const file = writeLines(t, 'twice.log', [SEED_000_LINES[3]!, SEED_000_LINES[3]!, SEED_000_LINES[4]!])
-    const trail = new LocalTrail({ dataDir, onWarning: () => {} })
+    const trail = await openTestTrail(dataDir)
     try {
-      const run = (): Promise<unknown> => importFile({ path: file, append: (b) => trail.append(b), nowMicros: Date.now() * 1000 })
+      const run = (): Promise<unknown> => importFile({ path: file, append: (b) => trail.submit(b, 'test'), nowMicros: Date.now() * 1000 })
       assert.deepEqual(await run(), { lines: 3, accepted: 3, duplicates: 0, errors: [] })
       assert.deepEqual(await run(), { lines: 3, accepted: 0, duplicates: 3, errors: [] })
       assert.equal(await trail.store.count(), 3)

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { describe, test, type TestContext } from 'node:test'
 import { TradetrailError } from '@tradetrail/core'
-import { LocalTrail } from '../src/local-trail.ts'
+import { tempDir } from '@tradetrail/test-support'
+import type { Trail } from '../src/trail/open-trail.ts'
 import { buildSummary, formatSummaryText, resolveDate, summaryRange } from '../src/summary.ts'
-import { tempDir } from './helpers/temp-dir.ts'
-import { writeTrail } from './helpers/trail.ts'
+import { openTestTrail, writeTrail } from './helpers/trail.ts'
 
 const key = (date: string): string => `${date}T00:00:00.000000000Z`
 
@@ -69,10 +69,10 @@ const EVENTS: Array<Record<string, unknown>> = [
   { ts: '2025-12-18T00:00:00Z', project: 'AlphaBot', type: 'trade_opened', message: 'The next morning' },
 ]
 
-async function trailWith(t: TestContext, events: Array<Record<string, unknown>>): Promise<LocalTrail> {
+async function trailWith(t: TestContext, events: Array<Record<string, unknown>>): Promise<Trail> {
   const dataDir = join(tempDir(t, 'tt-summary'), 'data')
   if (events.length > 0) await writeTrail(dataDir, [events])
-  const trail = new LocalTrail({ dataDir, onWarning: () => {} })
+  const trail = await openTestTrail(dataDir)
   t.after(() => trail.close())
   return trail
 }

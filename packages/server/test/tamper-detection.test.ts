@@ -9,12 +9,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
-import { type ChainFields, ManualClock, SEVERITIES, canonicalEventText, chainHash, formatMicros, systemClock, validateBatch } from '@tradetrail/core'
+import { ManualClock, canonicalEventText, chainHash, formatMicros, systemClock, validateBatch } from '@tradetrail/core'
+import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
 import { CheckpointSigner } from '../src/checkpoint-signer.ts'
-import { DATABASE_FILE } from '../src/local-trail.ts'
-import { SqliteEventStore } from '../src/sqlite/sqlite-event-store.ts'
-import { describeRun, errorLines, parseJson, runCli } from './helpers/run-cli.ts'
-import { tempDir } from './helpers/temp-dir.ts'
+import { SqliteEventStore } from '../src/stores/sqlite/sqlite-event-store.ts'
+import { DATABASE_FILE } from '../src/trail/open-trail.ts'
 import { copyDataDir, snapshotTrail, writeTrail } from './helpers/trail.ts'
 
 const SEVERITY_NAMES = ['debug', 'info', 'info', 'notice', 'warning', 'error'] as const
@@ -73,16 +72,10 @@ function tamper(dataDir: string, edit: (db: Database.Database) => void): void {
 }
 
 interface EventRow {
-  seq: number; id: string; ts: string; project: string; type: string; severity: number; message: string
-  source: string | null; actor: string | null; data: string | null; metadata: string | null; flags: string | null
-  received_at: string; hash: Buffer
-}
-
-function chainFields(r: EventRow): ChainFields {
-  return {
-    seq: r.seq, id: r.id, ts: r.ts, project: r.project, type: r.type, severity: SEVERITIES[r.severity]!, message: r.message,
-    source: r.source, actor: r.actor, dataJson: r.data, metadataJson: r.metadata, flags: r.flags?.split(','), received_at: r.received_at,
-  }
+  seq: number; id: string; ts_key: string; project: string; type: string; severity: number; source: string | null
+  /** The canonical JSON the hash covers. */
+  body: string
+  hash: Buffer
 }
 
 /** Recomputes every hash from `fromSeq` on with the core's chainHash, so that the chain itself is consistent again. */
@@ -91,9 +84,16 @@ function rechain(db: Database.Database, fromSeq: number): void {
   let prev = rows[0]!.hash
   const update = db.prepare('UPDATE events SET hash = ? WHERE seq = ?')
   for (const row of rows.slice(1)) {
-    prev = chainHash(prev, canonicalEventText(chainFields(row)))
+    prev = chainHash(prev, row.body)
     update.run(prev, row.seq)
   }
+}
+
+/** Replaces `from` with `to` in the stored text of event `seq` (and checks that it was there). */
+function editBody(db: Database.Database, seq: number, from: string, to: string): void {
+  const { body } = db.prepare('SELECT body FROM events WHERE seq = ?').get(seq) as { body: string }
+  assert.ok(body.includes(from), `${from} in ${body}`)
+  db.prepare('UPDATE events SET body = ? WHERE seq = ?').run(body.replace(from, to), seq)
 }
 
 /** Moves the rows with seq >= `at` one up, leaving seq `at` free. */
@@ -102,15 +102,14 @@ function makeRoomAt(db: Database.Database, at: number): void {
   db.prepare('UPDATE events SET seq = -seq WHERE seq < 0').run()
 }
 
-function insertRow(db: Database.Database, row: Omit<EventRow, 'hash'> & { hash: Buffer }): void {
-  db.prepare(`INSERT INTO events (seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash)
-    VALUES (@seq, @id, @ts, @ts, @project, @type, @severity, @message, @source, @actor, @data, @metadata, @flags, @received_at, @hash)`).run(row)
-}
-
-const FORGED_ROW = {
-  id: '0193b5c4-1d2e-7f30-8a41-b2c3d4e5f607', ts: '2025-12-17T21:30:00Z', project: 'AlphaBot', type: 'trade_closed', severity: 1,
-  message: 'Closed EURUSD at a profit', source: null, actor: null, data: null, metadata: null, flags: null,
-  received_at: '2025-12-17T21:30:00.000001Z', hash: Buffer.alloc(32, 0xab),
+/** Inserts a forged event at `seq`, its text canonical like a real one's. */
+function insertForged(db: Database.Database, seq: number): void {
+  const forged = {
+    seq, id: '0193b5c4-1d2e-7f30-8a41-b2c3d4e5f607', ts: '2025-12-17T21:30:00Z', project: 'AlphaBot', type: 'trade_closed', severity: 'info',
+    message: 'Closed EURUSD at a profit', received_at: '2025-12-17T21:30:00.000001Z',
+  }
+  db.prepare('INSERT INTO events (seq, id, ts_key, project, type, severity, source, body, hash) VALUES (?, ?, ?, ?, ?, 1, NULL, ?, ?)')
+    .run(seq, forged.id, forged.ts, forged.project, forged.type, canonicalEventText(forged), Buffer.alloc(32, 0xab))
 }
 
 interface Expectation {
@@ -147,21 +146,32 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
 
   describe('a changed field is caught at its own seq', { concurrency: 2 }, () => {
     test('message', async (t) => {
-      await assertVerifyFails(tampered(t, closedTrail, (db) => db.prepare("UPDATE events SET message = 'Event 17: opened short EURUSD' WHERE seq = 17").run()), { seq: 17, code: 'hash_mismatch' })
+      await assertVerifyFails(tampered(t, closedTrail, (db) => editBody(db, 17, 'opened long', 'opened short')), { seq: 17, code: 'hash_mismatch' })
     })
     test('data', async (t) => {
-      await assertVerifyFails(tampered(t, closedTrail, (db) => db.prepare(`UPDATE events SET data = '{"price":1.0873,"quantity":2300,"symbol":"EURUSD"}' WHERE seq = 23`).run()), { seq: 23, code: 'hash_mismatch' })
+      await assertVerifyFails(tampered(t, closedTrail, (db) => editBody(db, 23, '"quantity":23000', '"quantity":2300')), { seq: 23, code: 'hash_mismatch' })
     })
-    test('project', async (t) => {
-      await assertVerifyFails(tampered(t, closedTrail, (db) => db.prepare("UPDATE events SET project = 'RiskEngine' WHERE seq = 5").run()), { seq: 5, code: 'hash_mismatch' })
+    test('project (text and column alike)', async (t) => {
+      await assertVerifyFails(tampered(t, closedTrail, (db) => {
+        editBody(db, 5, '"project":"AlphaBot"', '"project":"RiskEngine"')
+        db.prepare("UPDATE events SET project = 'RiskEngine' WHERE seq = 5").run()
+      }), { seq: 5, code: 'hash_mismatch' })
     })
     test('ts (one nanosecond digit)', async (t) => {
       await assertVerifyFails(tampered(t, closedTrail, (db) => {
-        const { ts } = db.prepare('SELECT ts FROM events WHERE seq = 31').get() as { ts: string }
+        const { ts } = db.prepare("SELECT body ->> '$.ts' AS ts FROM events WHERE seq = 31").get() as { ts: string }
         const changed = ts.replace(/\dZ$/, (d) => `${(Number(d[0]) + 1) % 10}Z`)
         assert.notEqual(changed, ts)
-        db.prepare('UPDATE events SET ts = ?, ts_key = ? WHERE seq = 31').run(changed, changed)
+        editBody(db, 31, `"ts":"${ts}"`, `"ts":"${changed}"`)
       }), { seq: 31, code: 'hash_mismatch' })
+    })
+    test('two rows swapped and the chain recomputed over them: each text still states its own seq', async (t) => {
+      await assertVerifyFails(tampered(t, closedTrail, (db) => {
+        db.prepare('UPDATE events SET seq = -12 WHERE seq = 12').run()
+        db.prepare('UPDATE events SET seq = 12 WHERE seq = 13').run()
+        db.prepare('UPDATE events SET seq = 13 WHERE seq = -12').run()
+        rechain(db, 12)
+      }), { seq: 12, code: 'seq_mismatch' })
     })
   })
 
@@ -172,7 +182,7 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
   test('a row inserted in the middle (later rows renumbered to make room)', async (t) => {
     await assertVerifyFails(tampered(t, closedTrail, (db) => {
       makeRoomAt(db, 33)
-      insertRow(db, { ...FORGED_ROW, seq: 33 })
+      insertForged(db, 33)
     }), { seq: 33, code: 'hash_mismatch' })
   })
 
@@ -201,11 +211,11 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
 
   test('the chain rewritten consistently from seq 37 on is caught by the checkpoint signed at 40', async (t) => {
     await assertVerifyFails(tampered(t, closedTrail, (db) => {
-      db.prepare("UPDATE events SET message = 'Event 37: nothing happened' WHERE seq = 37").run()
+      editBody(db, 37, 'opened long EURUSD', 'nothing happened')
       rechain(db, 37)
       // The forgery is internally consistent: only the signed checkpoint can tell.
       const rows = db.prepare('SELECT * FROM events WHERE seq >= 36 ORDER BY seq').all() as EventRow[]
-      for (let i = 1; i < rows.length; i++) assert.ok(chainHash(rows[i - 1]!.hash, canonicalEventText(chainFields(rows[i]!))).equals(rows[i]!.hash))
+      for (let i = 1; i < rows.length; i++) assert.ok(chainHash(rows[i - 1]!.hash, rows[i]!.body).equals(rows[i]!.hash))
     }), { seq: 40, code: 'checkpoint_mismatch' })
   })
 
@@ -216,7 +226,7 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
     const file = join(tempDir(t, 'tt-tamper-export'), 'checkpoints.json')
     writeFileSync(file, exported.stdout)
     tamper(dataDir, (db) => {
-      db.prepare("UPDATE events SET message = 'Event 37: nothing happened' WHERE seq = 37").run()
+      editBody(db, 37, 'opened long EURUSD', 'nothing happened')
       rechain(db, 37)
       db.prepare('DELETE FROM checkpoints WHERE seq >= 37').run()
     })
@@ -228,7 +238,7 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
   test('a rewritten chain with checkpoints re-signed by another key', async (t) => {
     const attacker = CheckpointSigner.open(tempDir(t, 'tt-attacker-key'))
     await assertVerifyFails(tampered(t, closedTrail, (db) => {
-      db.prepare("UPDATE events SET message = 'Event 37: nothing happened' WHERE seq = 37").run()
+      editBody(db, 37, 'opened long EURUSD', 'nothing happened')
       rechain(db, 37)
       for (const seq of [40, 50]) {
         const { hash } = db.prepare('SELECT hex(hash) AS hash FROM events WHERE seq = ?').get(seq) as { hash: string }
@@ -267,17 +277,22 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
     await assertVerifyFails(dataDir, { seq: 10, code: 'checkpoint_signature' }, ['--public-key', keyFile])
   })
 
-  test('purge refuses to anchor a tampered history and deletes nothing', async (t) => {
+  test('purge refuses to anchor a tampered history, deletes nothing, and records the refusal', async (t) => {
     const dataDir = join(tempDir(t, 'tt-tamper-purge'), 'data')
     await writeTrail(dataDir, batchesOf(1, 20, 10), { clock: new ManualClock(Date.UTC(2020, 0, 10)) })
     await writeTrail(dataDir, batchesOf(21, 25, 5))
-    tamper(dataDir, (db) => db.prepare("UPDATE events SET message = 'Event 7: rewritten' WHERE seq = 7").run())
+    tamper(dataDir, (db) => editBody(db, 7, 'opened long EURUSD', 'rewritten'))
     const before = snapshotTrail(dataDir)
     const result = await runCli(['purge', '--older-than', '1y'], { dataDir })
     assert.equal(result.code, 1, describeRun(result))
     const lines = errorLines(result.stderr)
     assert.equal(lines.length, 1, JSON.stringify(lines))
     assert.match(lines[0]!, /seq 7\b.*TT_ERR_RETENTION_INVALID/)
-    assert.deepEqual(snapshotTrail(dataDir), before)
+    const after = snapshotTrail(dataDir)
+    assert.deepEqual(after.events.slice(0, before.events.length), before.events, 'nothing was deleted')
+    assert.deepEqual([after.anchors, after.events.length], [before.anchors, before.events.length + 1])
+    const failure = JSON.parse((after.events.at(-1) as { body: string }).body) as { type: string; severity: string; message: string }
+    assert.deepEqual([failure.type, failure.severity], ['retention_purge', 'critical'], 'the refused purge is itself recorded')
+    assert.match(failure.message, /Retention purge failed: .*seq 7/)
   })
 })

@@ -5,7 +5,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import {
-  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_NOT_FOUND, ERR_TOKEN_INVALID, PROJECT_PATTERN, type Scope, SCOPES, type StoredToken,
+  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_TOKEN_FIELD, ERR_TOKEN_NOT_FOUND, ERR_TOKEN_NOT_INGEST,
+  ERR_TOKEN_PRIVILEGE, ERR_TOKEN_PROJECT, ERR_TOKEN_PROJECT_MISSING, ERR_TOKEN_SCOPE, PROJECT_PATTERN, type Scope, SCOPES, type StoredToken,
   type TokenInfo, type TokenStore, formatMicros, systemClock,
 } from '@tradetrail/core'
 
@@ -16,9 +17,9 @@ export function tokenId(idOrToken: string): string {
   return /^tt_([0-9a-f]{12})_/.exec(idOrToken)?.[1] ?? idOrToken
 }
 
-/** Revokes token `id` at once (the collector and the CLI alike); TT_ERR_NOT_FOUND when there is none. */
+/** Revokes token `id` at once (the collector and the CLI alike); TT_ERR_TOKEN_NOT_FOUND when there is none. */
 export async function revokeToken(store: TokenStore, id: string, clock: Clock = systemClock): Promise<void> {
-  if (!(await store.revokeToken(id, formatMicros(clock.nowMicros())))) throw ERR_NOT_FOUND.create(`token ${id.slice(0, 40)}`)
+  if (!(await store.revokeToken(id, formatMicros(clock.nowMicros())))) throw ERR_TOKEN_NOT_FOUND.create(id)
 }
 const PRIVILEGE = /^[a-z][a-z0-9_.:-]{0,63}$/
 const PROJECT = new RegExp(PROJECT_PATTERN)
@@ -39,16 +40,16 @@ function hashSecret(secret: string): Buffer {
   return createHash('sha256').update(secret).digest()
 }
 
-/** Creates and stores a token; throws TT_ERR_TOKEN_INVALID for a request that makes no sense. */
+/** Creates and stores a token; throws a TT_ERR_TOKEN_* error for a request that makes no sense. */
 export async function issueToken(store: TokenStore, request: TokenRequest, clock: Clock = systemClock): Promise<IssuedToken> {
-  if (!SCOPES.includes(request.scope)) throw ERR_TOKEN_INVALID.create(`scope must be one of ${SCOPES.join(', ')}`)
+  if (!SCOPES.includes(request.scope)) throw ERR_TOKEN_SCOPE.create(request.scope, SCOPES)
   const projects = [...new Set(request.projects ?? [])]
   const privileges = [...new Set(request.privileges ?? [])]
-  if (request.scope === 'ingest' && projects.length === 0) throw ERR_TOKEN_INVALID.create('an ingest token needs at least one project (--project NAME, or --project "*" for any)')
-  if (request.scope !== 'ingest' && (projects.length > 0 || privileges.length > 0)) throw ERR_TOKEN_INVALID.create('projects and privileges apply to ingest tokens only')
-  for (const p of projects) if (p !== '*' && !PROJECT.test(p)) throw ERR_TOKEN_INVALID.create(`project "${p}" must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"`)
-  for (const p of privileges) if (!PRIVILEGE.test(p)) throw ERR_TOKEN_INVALID.create(`privilege "${p}" must look like execute_trade`)
-  if (request.label != null && request.label.length > 200) throw ERR_TOKEN_INVALID.create('the label must be at most 200 characters')
+  if (request.scope === 'ingest' && projects.length === 0) throw ERR_TOKEN_PROJECT_MISSING.create()
+  if (request.scope !== 'ingest' && (projects.length > 0 || privileges.length > 0)) throw ERR_TOKEN_NOT_INGEST.create(request.scope)
+  for (const p of projects) if (p !== '*' && !PROJECT.test(p)) throw ERR_TOKEN_PROJECT.create(p)
+  for (const p of privileges) if (!PRIVILEGE.test(p)) throw ERR_TOKEN_PRIVILEGE.create(p)
+  if (request.label != null && request.label.length > 200) throw ERR_TOKEN_FIELD.create('label', 'tooLong')
   const id = randomBytes(6).toString('hex')
   const secret = randomBytes(32).toString('base64url')
   const info: TokenInfo = {

@@ -1,22 +1,26 @@
+/** How every CLI command opens the trail: the one configuration, the one composition root. */
 import type { Command } from 'commander'
-import { LocalTrail } from '../local-trail.ts'
+import { openTrail, type Trail, type TrailRole } from '../trail/open-trail.ts'
 import { type GlobalOptions, globalOptions } from './cli-options.ts'
 
-/** Opens the trail of the command's data directory, runs `fn`, and always closes it. */
-export async function withLocalTrail<T>(command: Command, fn: (trail: LocalTrail, options: GlobalOptions) => Promise<T>): Promise<T> {
-  return withLazyTrail(command, (trail, options) => fn(trail(), options))
+/**
+ * Opens the trail of the command's configuration for `role` (`reader` for commands that only
+ * read: they never create a data directory), runs `fn`, and always closes it.
+ */
+export async function withTrail<T>(command: Command, role: Exclude<TrailRole, 'collector'>, fn: (trail: Trail, options: GlobalOptions) => Promise<T>): Promise<T> {
+  return withLazyTrail(command, role, (trail, options) => trail().then((t) => fn(t, options)))
 }
 
 /**
- * Like withLocalTrail, but opens the trail only when `fn` first asks for it: input that
- * turns out bad before then leaves no data directory, key or database behind.
+ * Like withTrail, but opens the trail only when `fn` first asks for it: input that turns out
+ * bad before then leaves no data directory, key or database behind.
  */
-export async function withLazyTrail<T>(command: Command, fn: (trail: () => LocalTrail, options: GlobalOptions) => Promise<T>): Promise<T> {
+export async function withLazyTrail<T>(command: Command, role: Exclude<TrailRole, 'collector'>, fn: (trail: () => Promise<Trail>, options: GlobalOptions) => Promise<T>): Promise<T> {
   const options = globalOptions(command)
-  let trail: LocalTrail | undefined
+  let opened: Promise<Trail> | undefined
   try {
-    return await fn(() => (trail ??= new LocalTrail({ dataDir: options.dataDir, strict: options.strict })), options)
+    return await fn(() => (opened ??= openTrail(options.config, { role })), options)
   } finally {
-    await trail?.close()
+    if (opened !== undefined) await (await opened.catch(() => undefined))?.close()
   }
 }

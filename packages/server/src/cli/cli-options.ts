@@ -1,23 +1,20 @@
 /** Parsing of the options shared by several commands: the data directory and the API's filters. */
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, type EventFilter, SEVERITIES, durationMillis } from '@tradetrail/core'
+import { CLI_RULES, ERR_CLI_USAGE, type EventFilter, SEVERITIES, durationMillis } from '@tradetrail/core'
+import { type ConfigSources, type TradetrailConfig, loadConfig } from '../config.ts'
 import { type Fail, type FilterInput, parseFilterInput, parseInteger } from '../filter-params.ts'
 
 /** Global options every command accepts. */
 export interface GlobalOptions {
-  dataDir: string
+  /** The configuration: defaults < --config file (or TRADETRAIL_CONFIG) < environment < flags, as for serve. */
+  config: Readonly<TradetrailConfig>
   json: boolean
-  strict: boolean
 }
 
-/** `--data-dir` or TRADETRAIL_DATA_DIR or ./data; `--json`; TRADETRAIL_STRICT refuses an unsafe data directory. */
-export function globalOptions(command: Command): GlobalOptions {
-  const o = command.optsWithGlobals() as { dataDir?: string; json?: boolean }
-  return {
-    dataDir: o.dataDir ?? process.env.TRADETRAIL_DATA_DIR ?? './data',
-    json: o.json ?? false,
-    strict: /^(1|true|yes|on)$/i.test(process.env.TRADETRAIL_STRICT ?? ''),
-  }
+/** The command's configuration (`--config`, `--data-dir` and the environment) and `--json`. */
+export function globalOptions(command: Command, flags: ConfigSources['flags'] = {}): GlobalOptions {
+  const o = command.optsWithGlobals() as { dataDir?: string; json?: boolean; config?: string }
+  return { config: loadConfig({ file: o.config, flags: { dataDir: o.dataDir, ...flags } }), json: o.json ?? false }
 }
 
 /** Adds --project --type --severity --source --since --until --q --after-seq, named after the HTTP API's filters. */
@@ -36,7 +33,7 @@ export function withFilterOptions(command: Command): Command {
 /** The filter flags as commander names them (`--after-seq` → afterSeq). */
 export type FilterFlags = Omit<FilterInput, 'after_seq'> & { afterSeq?: string }
 
-const cliFail: Fail = (param, rule) => ERR_CLI_USAGE.create(`--${param.replaceAll('_', '-')} ${rule}`)
+const cliFail: Fail = (param, rule, value) => ERR_CLI_USAGE.create(`--${param.replaceAll('_', '-')}`, rule, value)
 
 export function parseFilter(flags: FilterFlags, nowMs: number = Date.now()): EventFilter {
   const { afterSeq, ...rest } = flags
@@ -51,6 +48,6 @@ export function parseCount(name: string, value: string, min: number, max = Numbe
 /** `90d`, `5y`, `12h` in milliseconds. */
 export function parseDuration(name: string, value: string): number {
   const ms = durationMillis(value)
-  if (ms === undefined || ms === 0) throw ERR_CLI_USAGE.create(`${name} must be a duration such as 12h, 90d or 5y, got "${value}"`)
+  if (ms === undefined || ms === 0) throw ERR_CLI_USAGE.create(name, CLI_RULES.duration, value)
   return ms
 }

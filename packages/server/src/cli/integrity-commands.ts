@@ -1,11 +1,11 @@
 /** Proving the trail: verify, checkpoints (export with the public key), purge (retention). */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
 import { type Checkpoint, ERR_FILE_ACCESS } from '@tradetrail/core'
-import { purgeExpired } from '../retention.ts'
 import { verifyTrail } from '../verify-trail.ts'
-import { withLocalTrail } from './cli-context.ts'
+import { withTrail } from './cli-context.ts'
 import { parseDuration } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
 
@@ -40,8 +40,8 @@ export function registerIntegrityCommands(program: Command): void {
     .action(async (flags: { publicKey?: string; checkpoints?: string }, command: Command) => {
       const external = flags.checkpoints !== undefined ? loadCheckpoints(flags.checkpoints) : []
       const publicKey = flags.publicKey !== undefined ? loadPublicKey(flags.publicKey) : undefined
-      await withLocalTrail(command, async (trail, options) => {
-        const report = await verifyTrail(trail.store, publicKey ?? trail.signer.publicKey, { externalCheckpoints: external })
+      await withTrail(command, 'reader', async (trail, options) => {
+        const report = await verifyTrail(trail.store, publicKey ?? trail.signer.publicKey, { externalCheckpoints: external, workers: availableParallelism() })
         if (options.json) printJson(report)
         else if (report.ok) {
           const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
@@ -61,7 +61,7 @@ export function registerIntegrityCommands(program: Command): void {
   program.command('checkpoints')
     .description('print the signed checkpoints and the public key that checks them')
     .action(async (_flags: unknown, command: Command) => {
-      await withLocalTrail(command, async (trail, options) => {
+      await withTrail(command, 'reader', async (trail, options) => {
         const checkpoints = await trail.store.checkpoints()
         const anchor = (await trail.store.anchor()) ?? null
         if (options.json) return printJson({ algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem, anchor, checkpoints })
@@ -76,8 +76,8 @@ export function registerIntegrityCommands(program: Command): void {
     .requiredOption('--older-than <age>', 'age such as 90d or 5y (MiFID II keeps 5 years)')
     .action(async (flags: { olderThan: string }, command: Command) => {
       const maxAgeMs = parseDuration('--older-than', flags.olderThan)
-      await withLocalTrail(command, async (trail, options) => {
-        const result = await purgeExpired({ store: trail.store, signer: trail.signer, maxAgeMs, clock: trail.clock })
+      await withTrail(command, 'command', async (trail, options) => {
+        const result = await trail.purge(maxAgeMs)
         if (options.json) printJson(result)
         else process.stdout.write(result.anchor ? `purged ${result.purged} events through seq ${result.anchor.seq}; anchor signed\n` : 'nothing old enough to purge\n')
       })

@@ -15,7 +15,8 @@ import { registerTransferCommands } from './transfer-commands.ts'
 export function buildProgram(): Command {
   const program = new Command('tradetrail')
     .description('Tradetrail: the tamper-evident audit trail for automated trading systems')
-    .option('--data-dir <dir>', 'data directory (default $TRADETRAIL_DATA_DIR or ./data)')
+    .option('--data-dir <dir>', 'data directory (default $TRADETRAIL_DATA_DIR, the config file\'s dataDir, or ./data)')
+    .option('--config <file>', 'JSON config file (default $TRADETRAIL_CONFIG); see docs/operations.md')
     .option('--json', 'machine-readable output')
     .exitOverride()
   registerTrailCommands(program)
@@ -40,7 +41,6 @@ export function describeError(error: unknown): string {
     return `${error.message} (${error.code})`
   }
   const e = error as NodeJS.ErrnoException
-  if (e?.code === 'SQLITE_BUSY') return 'the data directory is locked by another process for too long; try again'
   return `unexpected error: ${e?.message ?? String(error)}`
 }
 

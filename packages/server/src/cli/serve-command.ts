@@ -1,3 +1,4 @@
+import { globalOptions } from './cli-options.ts'
 import type { Command } from 'commander'
 
 export function registerServeCommand(program: Command): void {
@@ -5,22 +6,17 @@ export function registerServeCommand(program: Command): void {
     .description('run the collector (HTTP API v1) on the data directory')
     .option('--host <host>', 'address to listen on (default $TRADETRAIL_HOST or 127.0.0.1)')
     .option('--port <port>', 'port (default $TRADETRAIL_PORT or 9324; 0 picks a free one)')
-    .option('--config <file>', 'JSON config file (default $TRADETRAIL_CONFIG); see docs/operations.md')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM)')
     .option('--retention <age>', 'purge events older than this, daily (e.g. 5y)')
     .option('--clock-skew-ms <ms>', 'flag events clock_skew when their client\'s clock is off by more (default $TRADETRAIL_CLOCK_SKEW_MS or 50; 0 never)')
     .option('--strict', 'refuse to start on a data directory on tmpfs or under /tmp in a container')
-    .action(async (flags: { host?: string; port?: string; config?: string; tlsCert?: string; tlsKey?: string; retention?: string; clockSkewMs?: string; strict?: boolean }, command: Command) => {
+    .action(async (flags: { host?: string; port?: string; tlsCert?: string; tlsKey?: string; retention?: string; clockSkewMs?: string; strict?: boolean }, command: Command) => {
       // Loaded here so that the other commands never pay for Fastify and prom-client.
-      const [{ loadConfig }, { startCollector }] = await Promise.all([import('../config.ts'), import('../collector/serve.ts')])
-      const globals = command.optsWithGlobals() as { dataDir?: string }
-      const config = loadConfig({
-        file: flags.config,
-        flags: {
-          host: flags.host, port: flags.port, dataDir: globals.dataDir, strict: flags.strict,
-          tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs,
-        },
+      const { startCollector } = await import('../collector/serve.ts')
+      const { config } = globalOptions(command, {
+        host: flags.host, port: flags.port, strict: flags.strict,
+        tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs,
       })
       await startCollector(config)
       await new Promise(() => {}) // runs until a signal stops it (serve.ts exits the process)

@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander'
 import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
-import { withLocalTrail } from './cli-context.ts'
+import { withTrail } from './cli-context.ts'
 import { printJson } from './cli-output.ts'
 
 export function registerSummaryCommand(program: Command): void {
@@ -10,7 +10,7 @@ export function registerSummaryCommand(program: Command): void {
     .option('--date <date>', 'a day in the period: YYYY-MM-DD, today or yesterday (UTC)', 'today')
     .action(async (flags: { period: SummaryPeriod; date: string }, command: Command) => {
       const date = resolveDate(flags.date, Date.now())
-      await withLocalTrail(command, async (trail, options) => {
+      await withTrail(command, 'reader', async (trail, options) => {
         const summary = await buildSummary({ store: trail.store, period: flags.period, date })
         if (options.json) printJson(summary)
         else process.stdout.write(formatSummaryText(summary))

@@ -1,11 +1,10 @@
 /** `tradetrail token create|list|revoke`: offline on the data directory, or through a collector with --url. */
-import { join } from 'node:path'
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, ERR_REMOTE, SCOPES, SELF_PROJECT, type Scope, type TokenInfo, systemClock, validateBatch } from '@tradetrail/core'
+import {
+  CLI_RULES, ERR_CLI_USAGE, ERR_COLLECTOR_NOT_TRADETRAIL, ERR_COLLECTOR_REFUSED, ERR_COLLECTOR_UNREACHABLE, SCOPES, type Scope, type TokenInfo, type TokenStore,
+} from '@tradetrail/core'
 import { issueToken, type IssuedToken, revokeToken, tokenId } from '../auth/tokens.ts'
-import { DATABASE_FILE } from '../local-trail.ts'
-import { SqliteTokenStore } from '../sqlite/sqlite-token-store.ts'
-import { withLocalTrail } from './cli-context.ts'
+import { withTrail } from './cli-context.ts'
 import { globalOptions } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
 
@@ -19,7 +18,7 @@ interface Remote {
 /** Calls the collector's admin API; the admin token comes from --token or TRADETRAIL_TOKEN. */
 async function remote<T>(flags: Remote, method: string, path: string, body?: unknown): Promise<T> {
   const token = flags.token ?? process.env.TRADETRAIL_TOKEN
-  if (token === undefined) throw ERR_CLI_USAGE.create('--url needs an admin token: --token or $TRADETRAIL_TOKEN')
+  if (token === undefined) throw ERR_CLI_USAGE.create('--url', CLI_RULES.adminToken)
   let response: Response
   try {
     response = await fetch(new URL(path, flags.url), {
@@ -27,25 +26,25 @@ async function remote<T>(flags: Remote, method: string, path: string, body?: unk
       body: body ? JSON.stringify(body) : undefined,
     })
   } catch (error) {
-    throw ERR_REMOTE.create(flags.url!, `cannot be reached: ${(error as Error).cause ?? (error as Error).message}`)
+    // fetch wraps the system error (ENOTFOUND, ECONNREFUSED, …) as its cause; a bad URL has its own code.
+    const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
+    throw ERR_COLLECTOR_UNREACHABLE.create(flags.url!, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message)
   }
-  const answer = await response.json().catch(() => undefined) as { error?: { code: string; message: string } } | undefined
-  if (!response.ok) throw ERR_REMOTE.create(flags.url!, `answered ${response.status}: ${answer?.error?.message ?? 'no details'} (${answer?.error?.code ?? 'no code'})`)
+  const answer = await response.json().catch(() => undefined) as { error?: { code?: unknown; message?: unknown } } | undefined
+  if (!response.ok) {
+    const { code, message } = answer?.error ?? {}
+    if (typeof code === 'string' && code.startsWith('TT_ERR_') && typeof message === 'string') throw ERR_COLLECTOR_REFUSED.create(flags.url!, response.status, code, message)
+    throw ERR_COLLECTOR_NOT_TRADETRAIL.create(flags.url!, response.status)
+  }
+  if (answer === undefined) throw ERR_COLLECTOR_NOT_TRADETRAIL.create(flags.url!, response.status)
   return answer as T
 }
 
-/** Opens the trail and its token table for an offline change, and records the change in the trail. */
-async function offline<T>(command: Command, fn: (tokens: SqliteTokenStore, note: (type: string, message: string, data: Record<string, unknown>) => Promise<void>) => Promise<T>): Promise<T> {
-  return withLocalTrail(command, async (trail) => {
-    const tokens = new SqliteTokenStore(join(trail.dataDir, DATABASE_FILE))
-    try {
-      return await fn(tokens, async (type, message, data) => {
-        await trail.append(validateBatch([{ project: SELF_PROJECT, type, message, source: 'cli', data }], { nowMicros: systemClock.nowMicros() }))
-      })
-    } finally {
-      await tokens.close()
-    }
-  })
+/** Opens the trail for an offline change of its tokens, and records the change in the trail. */
+async function offline<T>(command: Command, fn: (tokens: TokenStore, note: (type: string, message: string, data: Record<string, unknown>) => Promise<void>) => Promise<T>): Promise<T> {
+  return withTrail(command, 'command', async (trail) => fn(trail.tokens, async (type, message, data) => {
+    await trail.record(type, message, data)
+  }))
 }
 
 function describe(t: TokenInfo): string {

@@ -1,15 +1,15 @@
 /** Writing and reading the trail: log, query, tail, stats. */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Command, Option } from 'commander'
-import { ERR_CLI_USAGE, SEVERITIES, type StoredEvent, systemClock, validateBatch } from '@tradetrail/core'
-import { withLocalTrail } from './cli-context.ts'
+import { CLI_RULES, ERR_CLI_USAGE, SEVERITIES, type StoredEvent, systemClock, validateBatch } from '@tradetrail/core'
+import { withTrail } from './cli-context.ts'
 import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
 import { formatEvent, printJson, write } from './cli-output.ts'
 
 /** `--data k=v`: numbers, true/false and null become JSON values; anything else is a string. */
 export function parseDataPair(pair: string, into: Record<string, unknown>): Record<string, unknown> {
   const eq = pair.indexOf('=')
-  if (eq <= 0) throw ERR_CLI_USAGE.create(`--data must be key=value, got "${pair}"`)
+  if (eq <= 0) throw ERR_CLI_USAGE.create('--data', CLI_RULES.keyValue, pair)
   const key = pair.slice(0, eq)
   const raw = pair.slice(eq + 1)
   let value: unknown = raw
@@ -37,18 +37,18 @@ export function registerTrailCommands(program: Command): void {
         let parsed: unknown
         try {
           parsed = JSON.parse(flags.dataJson)
-        } catch (error) {
-          throw ERR_CLI_USAGE.create(`--data-json is not valid JSON: ${(error as Error).message}`)
+        } catch {
+          throw ERR_CLI_USAGE.create('--data-json', CLI_RULES.json, flags.dataJson)
         }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ERR_CLI_USAGE.create('--data-json must be a JSON object')
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ERR_CLI_USAGE.create('--data-json', CLI_RULES.jsonObject, flags.dataJson)
         data = { ...(parsed as Record<string, unknown>), ...data }
       }
       const event: Record<string, unknown> = { project: flags.project ?? process.env.TRADETRAIL_PROJECT ?? 'cli', message }
       for (const key of ['type', 'severity', 'source', 'actor', 'ts', 'id'] as const) if (flags[key] !== undefined) event[key] = flags[key]
       if (Object.keys(data).length > 0) event.data = data
       const [prepared] = validateBatch([event], { nowMicros: systemClock.nowMicros() })
-      await withLocalTrail(command, async (trail, options) => {
-        const result = await trail.append([prepared!])
+      await withTrail(command, 'command', async (trail, options) => {
+        const result = await trail.submit([prepared!], trail.self)
         if (options.json) printJson({ id: prepared!.id, ...result })
         else process.stdout.write(result.accepted > 0 ? `recorded #${result.first_seq} ${prepared!.id}\n` : `already recorded ${prepared!.id}\n`)
       })
@@ -61,7 +61,7 @@ export function registerTrailCommands(program: Command): void {
     .action(async (flags: FilterFlags & { limit: string; order: 'asc' | 'desc' }, command: Command) => {
       const limit = parseCount('--limit', flags.limit, 1, 10_000)
       const filter = parseFilter(flags)
-      await withLocalTrail(command, async (trail, options) => {
+      await withTrail(command, 'reader', async (trail, options) => {
         const events = await trail.store.query({ ...filter, limit, order: flags.order })
         if (options.json) printJson({ events })
         else for (const e of events) process.stdout.write(formatEvent(e) + '\n')
@@ -77,7 +77,7 @@ export function registerTrailCommands(program: Command): void {
       const lines = parseCount('--lines', flags.lines, 0, 10_000)
       const interval = parseCount('--interval', flags.interval, 10, 60_000)
       const filter = parseFilter(flags)
-      await withLocalTrail(command, async (trail, options) => {
+      await withTrail(command, 'reader', async (trail, options) => {
         const print = async (e: StoredEvent): Promise<void> => write(process.stdout, options.json ? JSON.stringify(e) + '\n' : formatEvent(e) + '\n')
         const recent = lines > 0 ? (await trail.store.query({ ...filter, limit: lines })).reverse() : []
         for (const e of recent) await print(e)
@@ -101,7 +101,7 @@ export function registerTrailCommands(program: Command): void {
     .description('count events by project, type and severity')
     .action(async (flags: FilterFlags, command: Command) => {
       const filter = parseFilter(flags)
-      await withLocalTrail(command, async (trail, options) => {
+      await withTrail(command, 'reader', async (trail, options) => {
         const stats = await trail.store.stats(filter)
         if (options.json) return printJson(stats)
         const out = [`total ${stats.total}`]

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander'
 import { ERR_FILE_ACCESS, millisKey, systemClock } from '@tradetrail/core'
 import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, dumpRecord, jsonLine } from '../export-format.ts'
 import { importFile } from '../seed-import.ts'
-import { withLazyTrail, withLocalTrail } from './cli-context.ts'
+import { withLazyTrail, withTrail } from './cli-context.ts'
 import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
 import { printJson, write } from './cli-output.ts'
 
@@ -28,7 +28,7 @@ export function registerTransferCommands(program: Command): void {
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: FilterFlags & { format: ExportFormat; out?: string }, command: Command) => {
       const filter = parseFilter(flags)
-      await withLocalTrail(command, async (trail) => {
+      await withTrail(command, 'reader', async (trail) => {
         const { out, done } = await openOutput(flags.out)
         const row = flags.format === 'csv' ? csvRow : jsonLine
         if (flags.format === 'csv') await write(out, CSV_HEADER)
@@ -48,7 +48,7 @@ export function registerTransferCommands(program: Command): void {
     .action(async (flags: { hours: string; out?: string }, command: Command) => {
       const hours = parseCount('--hours', flags.hours, 1, 24 * 366 * 10)
       const since = millisKey(Date.now() - hours * 3_600_000)
-      await withLocalTrail(command, async (trail) => {
+      await withTrail(command, 'reader', async (trail) => {
         const { out, done } = await openOutput(flags.out)
         const projects = Object.keys((await trail.store.stats({ since })).by_project).sort()
         await write(out, '{')
@@ -77,9 +77,9 @@ export function registerTransferCommands(program: Command): void {
     .option('--strict', 'all or nothing: any bad line imports nothing')
     .action(async (file: string, flags: { project: string; strict?: boolean }, command: Command) => {
       parseFilter({ project: flags.project }) // the same rule as every --project, checked before any work
-      await withLazyTrail(command, async (trail, options) => {
+      await withLazyTrail(command, 'command', async (trail, options) => {
         const result = await importFile({
-          path: file, append: (batch) => trail().append(batch), project: flags.project, strict: flags.strict ?? false,
+          path: file, append: async (batch) => { const t = await trail(); return t.submit(batch, t.self) }, project: flags.project, strict: flags.strict ?? false,
           nowMicros: systemClock.nowMicros(),
         })
         if (options.json) printJson(result)

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
 import {
-  ERR_BODY_INVALID, ERR_BODY_TOO_LARGE, ERR_INTERNAL, ERR_ROUTE_NOT_FOUND, ERR_UNAVAILABLE, ERR_UNSUPPORTED_MEDIA, TradetrailError,
+  ERR_BODY_INVALID, ERR_BODY_TOO_LARGE, ERR_COLLECTOR_INTERNAL, ERR_COLLECTOR_UNAVAILABLE, ERR_ROUTE_NOT_FOUND, ERR_UNSUPPORTED_MEDIA, TradetrailError,
 } from '@tradetrail/core'
 
 export function toTradetrailError(error: FastifyError & { code?: string }, bodyLimit: number, requestId: string): TradetrailError {
@@ -17,30 +17,26 @@ export function toTradetrailError(error: FastifyError & { code?: string }, bodyL
     case 'FST_ERR_CTP_INVALID_TYPE':
       return ERR_UNSUPPORTED_MEDIA.create('(missing or unknown)')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return ERR_BODY_INVALID.create('is empty; send a JSON array of events')
+      return ERR_BODY_INVALID.create('empty')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return ERR_BODY_INVALID.create('does not match its Content-Length')
+      return ERR_BODY_INVALID.create('length')
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return ERR_BODY_INVALID.create('is not valid JSON')
+      return ERR_BODY_INVALID.create('json')
     case 'Z_DATA_ERROR':
     case 'Z_BUF_ERROR':
     case 'Z_STREAM_ERROR':
-      return ERR_BODY_INVALID.create('is not valid gzip')
+      return ERR_BODY_INVALID.create('gzip')
     case 'ECONNRESET':
     case 'ERR_STREAM_PREMATURE_CLOSE':
-      return ERR_BODY_INVALID.create('ended before it was complete')
+      return ERR_BODY_INVALID.create('truncated')
     case 'FST_ERR_QSP_INVALID_QUERYSTRING':
-      return ERR_BODY_INVALID.create('has an invalid query string')
+      return ERR_BODY_INVALID.create('query')
   }
-  // Storage failures: nothing was stored, and the producer should retry (503, not 500).
-  if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') return ERR_UNAVAILABLE.create('the store is locked by another process; nothing was stored, retry')
-  if (error.code === 'SQLITE_FULL') return ERR_UNAVAILABLE.create('the disk is full; nothing was stored, retry once an operator has made room')
-  if (error.code?.startsWith('SQLITE_IOERR') || error.code === 'SQLITE_READONLY') return ERR_UNAVAILABLE.create(`the store cannot write (${error.code}); nothing was stored, retry`)
-  if (error.statusCode === 503) return ERR_UNAVAILABLE.create(error.message)
+  if (error.statusCode === 503) return ERR_COLLECTOR_UNAVAILABLE.create()
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-    return ERR_BODY_INVALID.create(`was refused: ${error.message}`)
+    return ERR_BODY_INVALID.create('refused', error.message)
   }
-  return ERR_INTERNAL.create(requestId)
+  return ERR_COLLECTOR_INTERNAL.create(requestId)
 }
 
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {

@@ -14,7 +14,8 @@ import { type ClockReport, isClockSkewed, parseClockReport } from './clock-repor
 import type { CollectorMetrics } from './metrics.ts'
 
 export interface IngestDeps {
-  submit: (batch: readonly PreparedEvent[]) => Promise<AppendResult>
+  /** Commits durably, naming who submitted the batch (the composition root's Trail.submit). */
+  submit: (batch: readonly PreparedEvent[], submitter: string) => Promise<AppendResult>
   clock: Clock
   metrics: CollectorMetrics
   maxBatchEvents: number
@@ -61,7 +62,7 @@ export async function ingestEvents(deps: IngestDeps, token: TokenInfo, body: unk
     deps.metrics.rejected.inc({ code: ERR_AUTH_PROJECT.code }, batch.length)
     throw ERR_AUTH_PROJECT.withProblems(refused, batch[refused[0]!.index!]!.project)
   }
-  const result = await deps.submit(batch)
+  const result = await deps.submit(batch, `token:${token.id}`)
   deps.metrics.ingested.inc(result.accepted)
   if (result.duplicates > 0) deps.metrics.duplicates.inc(result.duplicates)
   // Project labels are set only here, past authorization, like the privilege counter's.

@@ -1,5 +1,4 @@
 /** The collector's Prometheus metrics. Labels never carry tokens or event contents. */
-import { statSync } from 'node:fs'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export class CollectorMetrics {
@@ -24,18 +23,13 @@ export class CollectorMetrics {
   readonly headSeq = new Gauge({ name: 'tradetrail_chain_head_seq', help: 'seq of the newest stored event', registers: [this.registry] })
   readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
 
-  constructor(databasePath: string) {
+  /** `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files). */
+  constructor(storeSizeBytes: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_process_' })
     new Gauge({
-      name: 'tradetrail_store_size_bytes', help: 'Bytes of the trail database, WAL included', registers: [this.registry],
+      name: 'tradetrail_store_size_bytes', help: 'Bytes the trail takes on disk', registers: [this.registry],
       collect() {
-        let size = 0
-        for (const suffix of ['', '-wal']) {
-          try {
-            size += statSync(databasePath + suffix).size
-          } catch {}
-        }
-        this.set(size)
+        this.set(storeSizeBytes())
       },
     })
   }

@@ -2,7 +2,7 @@
 import { ERR_QUERY_INVALID, type EventFilter, type QueryOptions } from '@tradetrail/core'
 import { type Fail, type FilterInput, parseFilterInput, parseInteger } from '../filter-params.ts'
 
-export const httpFail: Fail = (param, rule) => ERR_QUERY_INVALID.create(param, rule)
+export const httpFail: Fail = (param, rule, value) => ERR_QUERY_INVALID.create(param, rule, value)
 
 const FILTER_PARAMS = ['project', 'type', 'severity', 'source', 'since', 'until', 'q', 'after_seq'] as const
 

@@ -18,7 +18,7 @@ export function parseNdjson(text: string): unknown[] {
     try {
       events.push(JSON.parse(trimmed))
     } catch (error) {
-      throw ERR_BODY_INVALID.create(`is not valid NDJSON: line ${line}: ${(error as Error).message}`)
+      throw ERR_BODY_INVALID.create('ndjson', `line ${line}: ${(error as Error).message}`)
     }
   }
   return events
@@ -30,7 +30,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
     try {
       done(null, JSON.parse(body as string))
     } catch (error) {
-      done(ERR_BODY_INVALID.create(`is not valid JSON: ${(error as Error).message}`), undefined)
+      done(ERR_BODY_INVALID.create('json', (error as Error).message), undefined)
     }
   })
   app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'string' }, (_request, body, done) => {

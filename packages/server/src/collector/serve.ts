@@ -5,13 +5,11 @@
  * accepting, commits what is in flight, records its shutdown and closes.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { type Clock, ERR_CONFIG_INVALID, formatMicros, systemClock } from '@tradetrail/core'
+import { type Clock, ERR_CONFIG_INVALID, SELF_PROJECT, formatMicros, systemClock } from '@tradetrail/core'
+import { TokenCache } from '../auth/token-cache.ts'
 import { issueToken } from '../auth/tokens.ts'
-import type { CollectorConfig } from '../config.ts'
-import { DATABASE_FILE, LocalTrail } from '../local-trail.ts'
-import { purgeExpired } from '../retention.ts'
-import { SqliteTokenStore } from '../sqlite/sqlite-token-store.ts'
+import type { TradetrailConfig } from '../config.ts'
+import { openTrail } from '../trail/open-trail.ts'
 import { buildCollector, type Collector } from './collector.ts'
 import { CollectorMetrics } from './metrics.ts'
 
@@ -34,12 +32,8 @@ export interface StartOptions {
 }
 
 const VERSION = '0.1.0'
-const DAY_MS = 86_400_000
-const MAINTAIN_INTERVAL_MS = 100
-// 5 000 events of indexing block the loop for ~50 ms here; 50 000/s is above what ingest reaches.
-const MAINTAIN_SLICE = 5_000
 
-export async function startCollector(config: Readonly<CollectorConfig>, options: StartOptions = {}): Promise<RunningCollector> {
+export async function startCollector(config: Readonly<TradetrailConfig>, options: StartOptions = {}): Promise<RunningCollector> {
   const clock = options.clock ?? systemClock
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'))
   let https: { cert: Buffer; key: Buffer } | undefined
@@ -53,14 +47,35 @@ export async function startCollector(config: Readonly<CollectorConfig>, options:
     }
     https = { cert: read(config.tlsCert, 'TRADETRAIL_TLS_CERT'), key: read(config.tlsKey, 'TRADETRAIL_TLS_KEY') }
   }
-  const trail = new LocalTrail({
-    dataDir: config.dataDir, strict: config.strict, clock,
-    checkpointEvery: config.checkpointEvery, checkpointIntervalMs: config.checkpointIntervalMs,
+  let metrics: CollectorMetrics | undefined
+  let log: (error: unknown, message: string) => void = (error, message) => process.stderr.write(`tradetrail: ${message}: ${(error as Error).message}\n`)
+  const trail = await openTrail(config, {
+    role: 'collector', clock,
+    onError: (error) => log(error, 'background work failed'),
+    onCommit: (events, _batches, seconds) => {
+      metrics?.commitSeconds.observe(seconds)
+      metrics?.commitEvents.observe(events)
+    },
+    onCommitError: (error, batches) => {
+      metrics?.writeFailures.inc()
+      log(error, `commit of ${batches} batches failed; the requests were answered with an error`)
+    },
   })
-  const tokens = new SqliteTokenStore(join(trail.dataDir, DATABASE_FILE))
-  const metrics = new CollectorMetrics(join(trail.dataDir, DATABASE_FILE))
+  metrics = new CollectorMetrics(() => trail.sizeBytes())
+  const tokens = new TokenCache(trail.tokens)
   const collector = buildCollector({ config, trail, tokens, metrics, clock, https })
   const { app } = collector
+  log = (error, message) => app.log.error({ err: error }, message)
+
+  // A token revoked or created by another process (the CLI, a second collector) reaches this one
+  // through the feed: its cached entry goes, and the next request reads the store.
+  const tokenWatch = trail.feed!.follow(trail.feed!.head, (events) => {
+    for (const e of events) {
+      if (e.project !== SELF_PROJECT || (e.type !== 'token_revoked' && e.type !== 'token_created')) continue
+      const id = e.event().data?.id
+      if (typeof id === 'string') tokens.invalidate(id)
+    }
+  })
 
   let initialToken: string | undefined
   if ((await tokens.countActiveTokens()) === 0) {
@@ -69,7 +84,7 @@ export async function startCollector(config: Readonly<CollectorConfig>, options:
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {
-    await tokens.close()
+    tokenWatch.close()
     await trail.close()
     throw ERR_CONFIG_INVALID.create('--port', String(config.port), `cannot be listened on at ${config.host}: ${(error as Error).message}`)
   }
@@ -77,10 +92,10 @@ export async function startCollector(config: Readonly<CollectorConfig>, options:
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `${https ? 'https' : 'http'}://${host}:${port}`
-  collector.ready = true
-  await collector.record('boot', `Collector started on ${url}`, { version: VERSION, pid: process.pid, data_dir: trail.dataDir })
+  collector.state.ready = true
+  await trail.record('boot', `Collector started on ${url}`, { version: VERSION, pid: process.pid, data_dir: trail.dataDir })
   if (initialToken !== undefined) {
-    await collector.record('token_created', 'First admin token created at first start', { scope: 'admin' })
+    await trail.record('token_created', 'First admin token created at first start', { scope: 'admin' })
   }
 
   print(`Tradetrail collector listening on ${url} (data in ${trail.dataDir})`)
@@ -92,37 +107,14 @@ export async function startCollector(config: Readonly<CollectorConfig>, options:
     print(`Dashboard: ${url}/ (sign in with a read or admin token; "tradetrail token create --scope read" makes one)`)
   }
 
-  let retentionTimer: NodeJS.Timeout | undefined
-  if (config.retentionMs !== undefined) {
-    const purge = async (): Promise<void> => {
-      try {
-        const result = await purgeExpired({ store: trail.store, signer: trail.signer, maxAgeMs: config.retentionMs!, clock })
-        if (result.purged > 0) await collector.record('retention_purge', `Retention purged ${result.purged} events through seq ${result.anchor!.seq}`, { ...result.anchor })
-      } catch (error) {
-        app.log.error({ err: error }, 'retention purge failed')
-        await collector.record('retention_purge', `Retention purge failed: ${(error as Error).message}`, undefined, 'critical').catch(() => {})
-      }
-    }
-    await purge()
-    retentionTimer = setInterval(() => void purge(), DAY_MS).unref()
-  }
-
-  // The search index follows the trail in slices between requests (SqliteEventStore.maintain).
-  const maintenance = setInterval(() => {
-    trail.store.maintain(MAINTAIN_SLICE).catch((error) => app.log.error({ err: error }, 'search index maintenance failed'))
-  }, MAINTAIN_INTERVAL_MS).unref()
-
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop requested'): Promise<void> => {
     stopping ??= (async () => {
-      collector.ready = false
-      clearInterval(retentionTimer)
-      clearInterval(maintenance)
+      collector.state.ready = false
+      tokenWatch.close()
       await app.close() // stops accepting; in-flight requests finish, so their commits are awaited
-      await collector.committer.flush()
-      await collector.record('shutdown', `Collector stopped: ${reason}`, { at: formatMicros(clock.nowMicros()) }).catch(() => {})
-      await collector.committer.flush()
-      await tokens.close()
+      await trail.flush()
+      await trail.record('shutdown', `Collector stopped: ${reason}`, { at: formatMicros(clock.nowMicros()) }).catch(() => {})
       await trail.close()
     })()
     return stopping

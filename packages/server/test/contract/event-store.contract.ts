@@ -101,7 +101,7 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       await fresh()
       const [a, b, c] = [prepare([ev(1), ev(2)]), prepare([ev(3)]), prepare([ev(4), ev(5), ev(6)])]
       await store.append(b)
-      const results = await store.appendGroup([a, b, [c[0]!, a[0]!, c[1]!, c[2]!]])
+      const results = await store.appendGroup([{ events: a }, { events: b }, { events: [c[0]!, a[0]!, c[1]!, c[2]!] }])
       assert.deepEqual(results, [
         { accepted: 2, duplicates: 0, first_seq: 2, last_seq: 3 },
         { accepted: 0, duplicates: 1, first_seq: null, last_seq: null },

@@ -3,22 +3,35 @@ import { cpSync, existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import Database from 'better-sqlite3'
 import { type AppendResult, type Clock, type StoredEvent, systemClock, validateBatch } from '@tradetrail/core'
-import { DATABASE_FILE, LocalTrail } from '../../src/local-trail.ts'
-import { SqliteEventStore } from '../../src/sqlite/sqlite-event-store.ts'
-import { type Hooks, tempDir } from './temp-dir.ts'
+import { type Hooks, tempDir } from '@tradetrail/test-support'
+import { loadConfig } from '../../src/config.ts'
+import { SqliteEventStore } from '../../src/stores/sqlite/sqlite-event-store.ts'
+import { DATABASE_FILE, type Trail, type TrailRole, openTrail } from '../../src/trail/open-trail.ts'
 
 export interface WriteTrailOptions {
   clock?: Clock
   checkpointEvery?: number
 }
 
-/** Appends each batch (wire-format events) through LocalTrail, as the CLI and collector do, then closes. */
+export interface OpenTestTrailOptions extends WriteTrailOptions {
+  role?: Exclude<TrailRole, 'collector'>
+  strict?: boolean
+  onWarning?: (message: string) => void
+}
+
+/** The trail of `dataDir` through the composition root, as a CLI command opens it (warnings dropped unless asked for). */
+export function openTestTrail(dataDir: string, options: OpenTestTrailOptions = {}): Promise<Trail> {
+  const config = loadConfig({ env: {}, flags: { dataDir, strict: options.strict, checkpointEvery: options.checkpointEvery === undefined ? undefined : String(options.checkpointEvery) } })
+  return openTrail(config, { role: options.role ?? 'command', clock: options.clock, onWarning: options.onWarning ?? (() => {}) })
+}
+
+/** Appends each batch (wire-format events) through the composition root, as the CLI and collector do, then closes. */
 export async function writeTrail(dataDir: string, batches: ReadonlyArray<ReadonlyArray<Record<string, unknown>>>, options: WriteTrailOptions = {}): Promise<AppendResult[]> {
   const clock = options.clock ?? systemClock
-  const trail = new LocalTrail({ dataDir, clock, checkpointEvery: options.checkpointEvery, onWarning: () => {} })
+  const trail = await openTestTrail(dataDir, options)
   const results: AppendResult[] = []
   try {
-    for (const batch of batches) results.push(await trail.append(validateBatch([...batch], { nowMicros: clock.nowMicros() })))
+    for (const batch of batches) results.push(await trail.submit(validateBatch([...batch], { nowMicros: clock.nowMicros() }), 'test'))
   } finally {
     await trail.close()
   }

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { type AppendResult, type PreparedEvent, validateBatch } from '@tradetrail/core'
-import { GroupCommitter } from '../../src/collector/group-commit.ts'
+import { type AppendBatch, type AppendResult, validateBatch } from '@tradetrail/core'
+import { GroupCommitter } from '../../src/trail/group-commit.ts'
 
-const batch = (n: number): PreparedEvent[] => validateBatch(Array.from({ length: n }, (_, i) => ({ project: 'p', message: `m${i}` })), { nowMicros: 1e15 })
+const batch = (n: number): AppendBatch => ({ events: validateBatch(Array.from({ length: n }, (_, i) => ({ project: 'p', message: `m${i}` })), { nowMicros: 1e15 }) })
 
 test('requests submitted in the same turn share one commit, each gets its own result', async () => {
   const groups: number[][] = []
   let seq = 0
   const committer = new GroupCommitter({
     appendGroup: async (batches) => {
-      groups.push(batches.map((b) => b.length))
-      return batches.map((b): AppendResult => ({ accepted: b.length, duplicates: 0, first_seq: seq + 1, last_seq: (seq += b.length) }))
+      groups.push(batches.map((b) => b.events.length))
+      return batches.map((b): AppendResult => ({ accepted: b.events.length, duplicates: 0, first_seq: seq + 1, last_seq: (seq += b.events.length) }))
     },
   })
   const results = await Promise.all([committer.submit(batch(2)), committer.submit(batch(3)), committer.submit(batch(1))])
@@ -26,9 +26,9 @@ test('a request arriving during a commit waits for the next one; maxGroupEvents 
   const committer = new GroupCommitter({
     maxGroupEvents: 4,
     appendGroup: async (batches) => {
-      groups.push(batches.map((b) => b.length))
+      groups.push(batches.map((b) => b.events.length))
       if (groups.length === 1) await blocked
-      return batches.map((b) => ({ accepted: b.length, duplicates: 0, first_seq: null, last_seq: null }))
+      return batches.map((b) => ({ accepted: b.events.length, duplicates: 0, first_seq: null, last_seq: null }))
     },
   })
   const first = committer.submit(batch(1))
@@ -46,7 +46,7 @@ test('a failed commit rejects every request in it, and the next commit goes on',
   const committer = new GroupCommitter({
     appendGroup: async (batches) => {
       if (calls++ === 0) throw new Error('disk full')
-      return batches.map((b) => ({ accepted: b.length, duplicates: 0, first_seq: 1, last_seq: b.length }))
+      return batches.map((b) => ({ accepted: b.events.length, duplicates: 0, first_seq: 1, last_seq: b.events.length }))
     },
     onError: (_error, batches) => failures.push(batches),
   })

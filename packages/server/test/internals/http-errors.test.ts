@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { ERR_STORE_FULL } from '@tradetrail/core'
 import { test } from 'node:test'
 import type { FastifyError } from 'fastify'
 import { ERR_AUTH_MISSING } from '@tradetrail/core'
@@ -26,14 +27,11 @@ test("Fastify's own errors become registry codes", () => {
   assert.match(toTradetrailError(fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413), 4096, 'r1').message, /4096 bytes/)
 })
 
-test('storage failures are 503 (nothing stored, retry), anything else a 500 naming the request', () => {
-  for (const code of ['SQLITE_BUSY', 'SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_READONLY']) {
-    const tt = toTradetrailError(fastifyError(code), 1, 'r1')
-    assert.deepEqual([tt.code, tt.statusCode], ['TT_ERR_UNAVAILABLE', 503], code)
-    assert.match(tt.message, /nothing was stored/)
-  }
+test('the store\'s own errors pass as they are (503: nothing stored, retry), anything else is a 500 naming the request', () => {
+  const full = ERR_STORE_FULL.create()
+  assert.equal(toTradetrailError(full as never, 1, 'r1'), full)
   const internal = toTradetrailError(fastifyError('EWHATEVER', undefined, 'secret detail'), 1, 'req-42')
-  assert.deepEqual([internal.code, internal.statusCode], ['TT_ERR_INTERNAL', 500])
+  assert.deepEqual([internal.code, internal.statusCode], ['TT_ERR_COLLECTOR_INTERNAL', 500])
   assert.match(internal.message, /req-42/)
   assert.doesNotMatch(internal.message, /secret detail/, 'internals stay in the log, not the answer')
 })

@@ -1,178 +1,220 @@
 /**
- * EventStore on SQLite (better-sqlite3): WAL with synchronous=FULL, so a commit is on
- * disk when `append` returns. Several processes may use one file (the collector and the
- * CLI): every append reads the chain head inside its write transaction.
+ * EventStore on SQLite (better-sqlite3): WAL with synchronous=FULL, so a commit is on disk
+ * when `append` resolves. Reads use this object's own connection; writes go to one
+ * SqliteChainWriter, either in this thread (the CLI: one short command) or in a writer thread
+ * (the collector: `writerThread: true`), so the event loop never waits on a commit.
  */
+import { statSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import {
-  type Anchor, type AppendResult, type ChainHead, type ChainRecord, type Checkpoint, type Clock, type EventFilter,
-  type EventStore, type PreparedEvent, type QueryOptions, SEVERITIES, type Severity, type Stats, type StoredEvent, severityRank,
-  ERR_STORE_CLOSED, GENESIS_HASH, canonicalEventText, chainHash, formatMicros, systemClock,
+  type Anchor, type AppendBatch, type AppendResult, type ChainHead, type ChainRecord, type Checkpoint, type Clock, type EventFilter,
+  type EventStore, type PreparedEvent, type QueryOptions, SEVERITIES, type Severity, type Stats, type StoreLocator, type StoredEvent,
+  ERR_STORE_CLOSED, ERR_STORE_IO, GENESIS_HASH, TradetrailError, canonicalParts, formatMicros, joinCanonical, severityRank, systemClock,
 } from '@tradetrail/core'
-import { migrate } from './sqlite-schema.ts'
-import { EVENT_COLUMNS, filterSql } from './sqlite-query.ts'
+import { type EncodedEvent, type GroupOutcome, SqliteChainWriter } from './sqlite-chain-writer.ts'
+import { startThread } from '../../start-thread.ts'
+import { storeError, translated } from './sqlite-errors.ts'
+import { encodeGroup } from './sqlite-group-codec.ts'
+import { filterSql } from './sqlite-query.ts'
+import { WRITER_THREAD, WRITER_THREAD_URL, type WriterReply, type WriterRequest } from './sqlite-writer-thread.ts'
 
 export interface SqliteEventStoreOptions {
   /** Path of the database file. */
   path: string
   clock?: Clock
   /**
-   * Open without writing (a backup, a copy under review): the file must exist, and
-   * searches see only what was already in the full-text index.
+   * Open without writing (a backup, a copy under review, a verify worker): the file must
+   * exist, and searches see only what was already in the full-text index.
    */
   readonly?: boolean
+  /** Commit in a writer thread (the collector) instead of on the caller's thread (the CLI). */
+  writerThread?: boolean
+  /** The database file must exist already (commands that only read never create a trail). */
+  mustExist?: boolean
 }
 
-type Row = [number, string, string, string, string, number, string, string | null, string | null, string | null, string | null, string | null, string, Buffer]
+/** An event as committed by this store object, for the commit feed. */
+export interface CommittedEvent {
+  readonly seq: number
+  readonly id: string
+  readonly project: string
+  readonly type: string
+  readonly severity: Severity
+  readonly source: string | undefined
+  readonly tsKey: string
+  /** Canonical JSON of the event without its hash. */
+  readonly canonical: string
+  readonly hash: Buffer
+}
+
+/**
+ * A committed event as this process made it: its text and hash are put together only when a
+ * reader of the feed asks (most events reach the feed's memory and leave it unread).
+ */
+class FreshEvent implements CommittedEvent {
+  readonly seq: number
+  readonly #event: EncodedEvent
+  readonly #receivedAt: string
+  readonly #hashes: Buffer
+  readonly #at: number
+
+  constructor(event: EncodedEvent, seq: number, receivedAt: string, hashes: Buffer, at: number) {
+    this.seq = seq
+    this.#event = event
+    this.#receivedAt = receivedAt
+    this.#hashes = hashes
+    this.#at = at
+  }
+
+  get id(): string { return this.#event.id }
+  get project(): string { return this.#event.project }
+  get type(): string { return this.#event.type }
+  get severity(): Severity { return SEVERITY_BY_RANK[this.#event.severity]! }
+  get source(): string | undefined { return this.#event.source ?? undefined }
+  get tsKey(): string { return this.#event.tsKey }
+  get canonical(): string { return joinCanonical(this.#event, this.seq, this.#receivedAt) }
+  get hash(): Buffer { return this.#hashes.subarray(this.#at * 32, this.#at * 32 + 32) }
+}
+
+export type CommitListener = (events: readonly CommittedEvent[]) => void
 
 const SEVERITY_BY_RANK: readonly Severity[] = SEVERITIES
+const EVENT_COLUMNS = 'e.body, e.hash'
+
+/** A request to the writer thread before its id is given. */
+type Unnumbered<R> = R extends unknown ? Omit<R, 'id'> : never
+type Request = Unnumbered<WriterRequest>
+
+/** How the chain writer is reached: in this thread, or through a worker. */
+interface WriterPort {
+  append(group: readonly (readonly EncodedEvent[])[], receivedAt: string): Promise<GroupOutcome>
+  request(op: Exclude<WriterRequest['op'], 'append'>, args: Record<string, unknown>): Promise<unknown>
+  close(): Promise<void>
+}
 
 export class SqliteEventStore implements EventStore {
+  readonly locator: StoreLocator
   readonly #db: Database.Database
+  readonly #path: string
   readonly #clock: Clock
   readonly #readonly: boolean
-  readonly #appendTx: (batches: ReadonlyArray<readonly PreparedEvent[]>, receivedAt: string) => AppendResult[]
-  readonly #insert: Database.Statement
+  readonly #threaded: boolean
+  #writer: WriterPort | undefined
+  #writerReady: Promise<WriterPort> | undefined
+  readonly #listeners: CommitListener[] = []
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
-  readonly #indexFts: Database.Statement
   readonly #indexedSeq: Database.Statement
-  readonly #setIndexedSeq: Database.Statement
-  readonly #indexTx: (limit: number) => number
   /** Statements by SQL text: queries repeat a few shapes, and preparing costs more than running. */
   readonly #statements = new Map<string, Database.Statement>()
   #closed = false
 
   constructor(options: SqliteEventStoreOptions) {
+    this.#path = options.path
     this.#clock = options.clock ?? systemClock
     this.#readonly = options.readonly ?? false
-    this.#db = new Database(options.path, { readonly: this.#readonly, fileMustExist: this.#readonly })
-    const db = this.#db
-    db.pragma('busy_timeout = 10000')
-    if (!this.#readonly) {
-      db.pragma('journal_mode = WAL')
-      migrate(db)
+    this.#threaded = options.writerThread ?? false
+    this.locator = { kind: 'sqlite', address: options.path }
+    if (!this.#readonly && !this.#threaded) {
+      // Inline: the writer opens (and creates or migrates) the file first.
+      const writer = new SqliteChainWriter(options.path, { mustExist: options.mustExist })
+      this.#writer = inlinePort(writer)
     }
-    db.pragma('synchronous = FULL')
-    db.pragma('cache_size = -32768') // 32 MiB of pages: the hot end of the trail and its indexes
-    this.#insert = db.prepare(`INSERT INTO events (seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    this.#head = db.prepare('SELECT seq, hash, received_at FROM events ORDER BY seq DESC LIMIT 1').raw()
-    this.#anchor = db.prepare('SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq DESC LIMIT 1')
-    this.#indexFts = db.prepare('INSERT INTO events_fts (rowid, message, source, actor, data) SELECT seq, message, source, actor, data FROM events WHERE seq BETWEEN ? AND ?')
-    this.#indexedSeq = db.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq'").pluck()
-    this.#setIndexedSeq = db.prepare("INSERT INTO meta (key, value) VALUES ('fts_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-    const indexTx = db.transaction((limit: number) => this.#indexLocked(limit))
-    this.#indexTx = (limit) => indexTx.immediate(limit)
-    const appendTx = db.transaction((batches: ReadonlyArray<readonly PreparedEvent[]>, now: string) => this.#appendLocked(batches, now))
-    this.#appendTx = (batches, now) => appendTx.immediate(batches, now)
-  }
-
-  async append(batch: readonly PreparedEvent[]): Promise<AppendResult> {
-    return (await this.appendGroup([batch]))[0]!
-  }
-
-  async appendGroup(batches: ReadonlyArray<readonly PreparedEvent[]>): Promise<AppendResult[]> {
-    this.#open()
-    return this.#appendTx(batches, formatMicros(this.#clock.nowMicros()))
-  }
-
-  #appendLocked(batches: ReadonlyArray<readonly PreparedEvent[]>, now: string): AppendResult[] {
-    const head = this.#head.get() as [number, Buffer, string] | undefined
-    const chain = { seq: 0, prev: GENESIS_HASH, receivedAt: now }
-    if (head !== undefined) {
-      chain.seq = head[0]
-      chain.prev = head[1]
-      // received_at never goes backwards along the chain, even when the wall clock does.
-      if (head[2] > now) chain.receivedAt = head[2]
-    } else {
-      const anchor = this.#anchor.get() as Anchor | undefined
-      if (anchor !== undefined) {
-        chain.seq = anchor.seq
-        chain.prev = Buffer.from(anchor.hash, 'hex')
-      }
-    }
-    return batches.map((batch) => this.#insertBatch(batch, chain))
-  }
-
-  /** Inserts one batch at the chain's end, advancing `chain` past each newly stored event. */
-  #insertBatch(batch: readonly PreparedEvent[], chain: { seq: number; prev: Buffer; receivedAt: string }): AppendResult {
-    const first = chain.seq + 1
-    const receivedAt = chain.receivedAt
-    let duplicates = 0
-    for (const e of batch) {
-      const seq = chain.seq + 1
-      const flags = e.flags !== undefined && e.flags.length > 0 ? e.flags : undefined
-      const hash = chainHash(chain.prev, canonicalEventText({
-        seq, id: e.id, ts: e.ts, project: e.project, type: e.type, severity: e.severity, message: e.message,
-        source: e.source, actor: e.actor, dataJson: e.dataJson, metadataJson: e.metadataJson, flags, received_at: receivedAt,
-      }))
-      try {
-        this.#insert.run(seq, e.id, e.ts, e.tsKey, e.project, e.type, severityRank(e.severity), e.message,
-          e.source ?? null, e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, flags?.join(',') ?? null, receivedAt, hash)
-      } catch (error) {
-        // A plain INSERT that fails on the id's unique index costs less, in the common case of
-        // no duplicate, than ON CONFLICT DO NOTHING (bench/store-append.bench.ts). SQLite undoes
-        // just this statement; the chain does not advance.
-        if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error
-        duplicates++
-        continue
-      }
-      chain.seq = seq
-      chain.prev = hash
-    }
-    const accepted = chain.seq - first + 1
-    return { accepted, duplicates, first_seq: accepted > 0 ? first : null, last_seq: accepted > 0 ? chain.seq : null }
+    this.#db = translated(() => new Database(options.path, { readonly: this.#readonly, fileMustExist: this.#readonly || this.#threaded }))
+    translated(() => {
+      this.#db.pragma('busy_timeout = 10000')
+      this.#db.pragma('cache_size = -32768')
+    })
+    this.#head = this.#db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').raw()
+    this.#anchor = this.#db.prepare('SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq DESC LIMIT 1')
+    this.#indexedSeq = this.#db.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq'").pluck()
   }
 
   /**
-   * Adds the events not yet in the full-text index, in one transaction. FTS5 writes a
-   * segment per transaction and merges them as they pile up, so indexing each small
-   * commit cost more than the commit itself; a deferred step amortises that.
+   * Opens a store whose writer runs in its own thread: the thread creates or migrates the
+   * database before this resolves.
    */
-  #indexLocked(limit: number): number {
-    const from = (this.#indexedSeq.get() as number | undefined) ?? 0
-    const head = (this.#head.get() as [number] | undefined)?.[0] ?? from
-    if (head <= from) return 0
-    const to = Math.min(head, from + limit)
-    this.#indexFts.run(from + 1, to)
-    this.#setIndexedSeq.run(String(to))
-    return to - from
+  static async openThreaded(options: Omit<SqliteEventStoreOptions, 'writerThread' | 'readonly'>): Promise<SqliteEventStore> {
+    const port = await threadPort(options.path)
+    try {
+      const store = new SqliteEventStore({ ...options, writerThread: true })
+      store.#writer = port
+      return store
+    } catch (error) {
+      await port.close()
+      throw error
+    }
   }
 
-  /** Events committed but not yet in the full-text index. */
-  #searchLag(): number {
-    const head = (this.#head.get() as [number] | undefined)?.[0] ?? 0
-    return Math.max(0, head - ((this.#indexedSeq.get() as number | undefined) ?? 0))
+  /** Calls `listener` after every commit this object makes, with the events stored, in seq order. */
+  onCommit(listener: CommitListener): void {
+    this.#listeners.push(listener)
   }
 
-  async maintain(maxEvents = Infinity): Promise<void> {
-    this.#open()
-    if (!this.#readonly && this.#searchLag() > 0) this.#indexTx(maxEvents)
+  async append(batch: readonly PreparedEvent[], submitter?: string): Promise<AppendResult> {
+    return (await this.appendGroup([{ events: batch, submitter }]))[0]!
+  }
+
+  async appendGroup(batches: readonly AppendBatch[]): Promise<AppendResult[]> {
+    const writer = this.#writable()
+    const group = batches.map((b) => b.events.map((e) => encodeEvent(e, b.submitter)))
+    const outcome = await writer.append(group, formatMicros(this.#clock.nowMicros()))
+    if (this.#listeners.length > 0) this.#announce(group, outcome)
+    return outcome.batches
+  }
+
+  /** Tells the commit listeners what a group stored. */
+  #announce(group: readonly (readonly EncodedEvent[])[], outcome: GroupOutcome): void {
+    const committed: CommittedEvent[] = []
+    const duplicates = new Set(outcome.duplicateIndexes)
+    let index = 0
+    let stored = 0
+    for (let b = 0; b < group.length; b++) {
+      let seq = outcome.batches[b]!.first_seq ?? 0
+      for (const e of group[b]!) {
+        if (duplicates.has(index++)) continue
+        committed.push(new FreshEvent(e, seq++, outcome.receivedAt, outcome.hashes, stored++))
+      }
+    }
+    if (committed.length === 0) return
+    for (const listener of this.#listeners) listener(committed)
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
     this.#open()
-    const row = this.#statement(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = ?`).raw().get(id) as Row | undefined
+    const row = translated(() => this.#statement(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = ?`).raw().get(id)) as [string, Buffer] | undefined
     return row && toEvent(row)
   }
 
   async query(options: QueryOptions): Promise<StoredEvent[]> {
     this.#open()
     const { from, where, params, seqColumn, searches } = filterSql(options)
-    if (searches) await this.maintain() // a search must see every committed event
+    if (searches) await this.#catchUpSearch()
     const order = options.order === 'asc' ? 'ASC' : 'DESC'
-    const rows = this.#statement(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where} ORDER BY ${seqColumn} ${order} LIMIT ?`)
-      .raw().all(...params, options.limit) as Row[]
+    const rows = translated(() => this.#statement(`SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where} ORDER BY ${seqColumn} ${order} LIMIT ?`)
+      .raw().all(...params, options.limit)) as Array<[string, Buffer]>
     return rows.map(toEvent)
+  }
+
+  /**
+   * Events with seq > afterSeq in seq order with the columns the feed filters on, without
+   * parsing their JSON (the feed hands the text on as it is).
+   */
+  readCommitted(afterSeq: number, limit: number): CommittedEvent[] {
+    this.#open()
+    const rows = translated(() => this.#statement('SELECT seq, id, project, type, severity, source, ts_key, body, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw().all(afterSeq, limit)) as Array<[number, string, string, string, number, string | null, string, string, Buffer]>
+    return rows.map((r) => ({
+      seq: r[0], id: r[1], project: r[2], type: r[3], severity: SEVERITY_BY_RANK[r[4]]!, source: r[5] ?? undefined, tsKey: r[6], canonical: r[7], hash: r[8],
+    }))
   }
 
   async stats(filter: EventFilter): Promise<Stats> {
     this.#open()
     const { from, where, params, searches } = filterSql(filter)
-    if (searches) await this.maintain()
-    const rows = this.#statement(`SELECT e.project, e.type, e.severity, count(*) FROM ${from} WHERE ${where} GROUP BY e.project, e.type, e.severity`)
-      .raw().all(...params) as Array<[string, string, number, number]>
+    if (searches) await this.#catchUpSearch()
+    const rows = translated(() => this.#statement(`SELECT e.project, e.type, e.severity, count(*) FROM ${from} WHERE ${where} GROUP BY e.project, e.type, e.severity`)
+      .raw().all(...params)) as Array<[string, string, number, number]>
     const stats: Stats = { total: 0, by_project: {}, by_type: {}, by_severity: {} }
     for (const [project, type, rank, n] of rows) {
       const severity = SEVERITY_BY_RANK[rank]!
@@ -198,20 +240,17 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  async *scanChain(afterSeq: number, chunkSize = 5000): AsyncIterable<ChainRecord[]> {
+  async *scanChain(afterSeq: number, chunkSize = 5000, throughSeq = Number.MAX_SAFE_INTEGER): AsyncIterable<ChainRecord[]> {
     this.#open()
-    const stmt = this.#db.prepare('SELECT seq, id, ts, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw()
+    const stmt = this.#db.prepare('SELECT seq, CAST(body AS BLOB), hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw()
     let after = afterSeq
     for (;;) {
-      const rows = stmt.all(after, chunkSize) as Row[]
+      const rows = translated(() => stmt.all(after, throughSeq, chunkSize)) as Array<[number, Buffer, Buffer]>
       if (rows.length === 0) return
       const records = new Array<ChainRecord>(rows.length)
       for (let i = 0; i < rows.length; i++) {
         const r = rows[i]!
-        records[i] = {
-          seq: r[0], id: r[1], ts: r[2], project: r[3], type: r[4], severity: SEVERITY_BY_RANK[r[5]] ?? String(r[5]), message: r[6],
-          source: r[7], actor: r[8], dataJson: r[9], metadataJson: r[10], flags: r[11]?.split(','), received_at: r[12], hash: r[13],
-        }
+        records[i] = { seq: r[0], canonical: r[1], hash: r[2] }
       }
       yield records
       if (rows.length < chunkSize) return
@@ -220,73 +259,118 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  async hashAt(seq: number): Promise<Buffer | undefined> {
+    this.#open()
+    return translated(() => this.#statement('SELECT hash FROM events WHERE seq = ?').pluck().get(seq)) as Buffer | undefined
+  }
+
   async head(): Promise<ChainHead> {
     this.#open()
-    const row = this.#head.get() as [number, Buffer, string] | undefined
+    const row = translated(() => this.#head.get()) as [number, Buffer] | undefined
     if (row) return { seq: row[0], hash: row[1] }
-    const anchor = this.#anchor.get() as Anchor | undefined
+    const anchor = translated(() => this.#anchor.get()) as Anchor | undefined
     return anchor ? { seq: anchor.seq, hash: Buffer.from(anchor.hash, 'hex') } : { seq: 0, hash: GENESIS_HASH }
   }
 
   async count(): Promise<number> {
     this.#open()
-    return (this.#db.prepare('SELECT count(*) FROM events').pluck().get() as number)
+    return translated(() => this.#db.prepare('SELECT count(*) FROM events').pluck().get()) as number
   }
 
   async addCheckpoint(c: Checkpoint): Promise<void> {
-    this.#open()
-    this.#db.prepare('INSERT OR IGNORE INTO checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)')
-      .run(c.seq, c.hash, c.time, c.key_id, c.signature)
+    await this.#writable().request('checkpoint', { checkpoint: c })
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
     this.#open()
-    return this.#db.prepare('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq').all() as Checkpoint[]
+    return translated(() => this.#db.prepare('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq').all()) as Checkpoint[]
   }
 
   async latestCheckpoint(): Promise<Checkpoint | undefined> {
     this.#open()
-    return this.#statement('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq DESC LIMIT 1').get() as Checkpoint | undefined
+    return translated(() => this.#statement('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq DESC LIMIT 1').get()) as Checkpoint | undefined
   }
 
   async anchor(): Promise<Anchor | undefined> {
     this.#open()
-    return this.#anchor.get() as Anchor | undefined
+    return translated(() => this.#anchor.get()) as Anchor | undefined
   }
 
   async lastSeqReceivedBefore(time: string): Promise<number> {
     this.#open()
-    // received_at never decreases along seq, so the answer is a prefix: binary search on the primary key.
-    const at = this.#db.prepare('SELECT received_at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1').pluck()
-    const bounds = this.#db.prepare('SELECT min(seq), max(seq) FROM events').raw().get() as [number | null, number | null]
-    if (bounds[0] === null) return 0
-    let lo = bounds[0] - 1, hi = bounds[1]! // invariant: seq lo is before `time` (or below the range), seq hi+1.. is not
-    if ((at.get(hi) as string) < time) return hi
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2)
-      if ((at.get(mid) as string) < time) lo = mid
-      else hi = mid
-    }
-    return Math.max(lo, 0)
+    return translated(() => {
+      // received_at never decreases along seq, so the answer is a prefix: binary search on the primary key.
+      const at = this.#db.prepare("SELECT body ->> '$.received_at' FROM events WHERE seq >= ? ORDER BY seq LIMIT 1").pluck()
+      const bounds = this.#db.prepare('SELECT min(seq), max(seq) FROM events').raw().get() as [number | null, number | null]
+      if (bounds[0] === null) return 0
+      let lo = bounds[0] - 1, hi = bounds[1]! // invariant: seq lo is before `time` (or below the range), seq hi+1.. is not
+      if ((at.get(hi) as string) < time) return hi
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2)
+        if ((at.get(mid) as string) < time) lo = mid
+        else hi = mid
+      }
+      return Math.max(lo, 0)
+    })
   }
 
   async purge(anchor: Anchor): Promise<void> {
+    await this.#writable().request('purge', { anchor })
+  }
+
+  /** Bytes the trail takes on disk, write-ahead log included. */
+  sizeBytes(): number {
+    let size = 0
+    for (const suffix of ['', '-wal']) {
+      try {
+        size += statSync(this.#path + suffix).size
+      } catch {
+        // Not there (yet): nothing to count.
+      }
+    }
+    return size
+  }
+
+  /** Records how far the named feed consumer got (read back with `cursor`). */
+  async setCursor(name: string, seq: number): Promise<void> {
+    await this.#writable().request('cursor', { name, seq })
+  }
+
+  async cursor(name: string): Promise<number | undefined> {
     this.#open()
-    const db = this.#db
-    db.transaction(() => {
-      db.prepare("INSERT INTO meta (key, value) VALUES ('purging', '1')").run()
-      db.prepare('DELETE FROM events_fts WHERE rowid <= ?').run(anchor.seq)
-      db.prepare('DELETE FROM events WHERE seq <= ?').run(anchor.seq)
-      db.prepare("DELETE FROM meta WHERE key = 'purging'").run()
-      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(anchor.seq, anchor.hash, anchor.time, anchor.key_id, anchor.signature, anchor.purged)
-    }).immediate()
+    return translated(() => this.#statement('SELECT seq FROM cursors WHERE name = ?').pluck().get(name)) as number | undefined
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#db.close()
+    try {
+      await this.#writer?.close()
+    } finally {
+      this.#db.close()
+    }
+  }
+
+  /**
+   * A search must see every committed event: the index follows the trail off the commit path,
+   * so a search first adds what it lacks (a short step: the writer keeps the lag small).
+   */
+  async #catchUpSearch(): Promise<void> {
+    if (this.#readonly || this.#searchLag() === 0) return
+    await this.#writable().request('index', { limit: Number.MAX_SAFE_INTEGER })
+  }
+
+  #searchLag(): number {
+    return translated(() => {
+      const head = (this.#head.get() as [number] | undefined)?.[0] ?? 0
+      return Math.max(0, head - ((this.#indexedSeq.get() as number | undefined) ?? 0))
+    })
+  }
+
+  #writable(): WriterPort {
+    this.#open()
+    if (this.#writer === undefined) throw ERR_STORE_IO.create('opened read-only')
+    return this.#writer
   }
 
   #open(): void {
@@ -304,20 +388,87 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+/** An event's columns and canonical text parts, computed once, on the caller's thread. */
+function encodeEvent(e: PreparedEvent, submitter: string | undefined): EncodedEvent {
+  const flags = e.flags !== undefined && e.flags.length > 0 ? e.flags : undefined
+  const { prefix, suffix } = canonicalParts({
+    id: e.id, ts: e.ts, project: e.project, type: e.type, severity: e.severity, message: e.message,
+    source: e.source, actor: e.actor, dataJson: e.dataJson, metadataJson: e.metadataJson, flags, submitter,
+  })
+  return { id: e.id, tsKey: e.tsKey, project: e.project, type: e.type, severity: severityRank(e.severity), source: e.source ?? null, prefix, suffix }
+}
+
+function inlinePort(writer: SqliteChainWriter): WriterPort {
+  return {
+    append: async (group, receivedAt) => writer.append(group, receivedAt),
+    async request(op, args) {
+      switch (op) {
+        case 'checkpoint': return writer.addCheckpoint(args.checkpoint as Checkpoint)
+        case 'purge': return writer.purge(args.anchor as Anchor)
+        case 'cursor': return writer.setCursor(args.name as string, args.seq as number)
+        case 'index': return writer.indexSearch(args.limit as number)
+        case 'close': return writer.close()
+      }
+    },
+    close: async () => writer.close(),
+  }
+}
+
+/** Starts the writer thread and resolves once it has opened (and migrated) the database. */
+function threadPort(path: string): Promise<WriterPort> {
+  const worker = startThread(WRITER_THREAD_URL, { tradetrailThread: WRITER_THREAD, path })
+  let nextId = 1
+  let failure: unknown
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>()
+  const fail = (error: unknown): void => {
+    failure ??= error
+    for (const w of waiting.values()) w.reject(error)
+    waiting.clear()
+  }
+  const call = (request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> => {
+    if (failure !== undefined) return Promise.reject(failure)
+    const id = nextId++
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject })
+      worker.postMessage({ ...request, id }, transfer)
+    })
+  }
+  return new Promise((resolve, reject) => {
+    waiting.set(0, {
+      resolve: () => resolve({
+        append: async (group, receivedAt) => {
+          const encoded = encodeGroup(group)
+          const outcome = await call({ op: 'append', group: encoded, receivedAt }, [encoded.bytes.buffer as ArrayBuffer]) as GroupOutcome & { hashes: Uint8Array }
+          return { ...outcome, hashes: Buffer.from(outcome.hashes.buffer, outcome.hashes.byteOffset, outcome.hashes.byteLength) }
+        },
+        request: (op, args) => call({ op, ...args } as Request),
+        async close() {
+          if (failure === undefined) await call({ op: 'close' }).catch(() => undefined)
+          await worker.terminate()
+        },
+      }),
+      reject,
+    })
+    worker.on('message', (reply: WriterReply) => {
+      const w = waiting.get(reply.id)
+      if (w === undefined) return
+      waiting.delete(reply.id)
+      if (reply.ok) w.resolve(reply.value)
+      else if (reply.error.code?.startsWith('TT_ERR_')) w.reject(new TradetrailError(reply.error.code, reply.error.statusCode ?? 500, reply.error.message))
+      else w.reject(Object.assign(new Error(`writer thread: ${reply.error.message}`), { code: reply.error.code }))
+    })
+    worker.on('error', (error) => fail(storeError(error)))
+    worker.on('exit', () => fail(ERR_STORE_CLOSED.create()))
+  })
+}
+
 /** Lets I/O run between the synchronous chunks of a long scan (a microtask would not). */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
-function toEvent(r: Row): StoredEvent {
-  const event: StoredEvent = {
-    seq: r[0], id: r[1], ts: r[2], project: r[3], type: r[4], severity: SEVERITY_BY_RANK[r[5]]!, message: r[6],
-    received_at: r[12], hash: r[13].toString('hex'),
-  }
-  if (r[7] !== null) event.source = r[7]
-  if (r[8] !== null) event.actor = r[8]
-  if (r[9] !== null) event.data = JSON.parse(r[9])
-  if (r[10] !== null) event.metadata = JSON.parse(r[10])
-  if (r[11] !== null) event.flags = r[11].split(',')
+function toEvent(r: [string, Buffer]): StoredEvent {
+  const event = JSON.parse(r[0]) as StoredEvent
+  event.hash = r[1].toString('hex')
   return event
 }

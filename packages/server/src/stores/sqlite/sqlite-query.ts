@@ -1,8 +1,6 @@
 /** SQL for the shared filters (EventFilter) over the events table. */
 import { type EventFilter, parseSearch, severityRank } from '@tradetrail/core'
 
-export const EVENT_COLUMNS = 'e.seq, e.id, e.ts, e.project, e.type, e.severity, e.message, e.source, e.actor, e.data, e.metadata, e.flags, e.received_at, e.hash'
-
 export interface SqlFilter {
   /** FROM clause, with the events table aliased `e`. */
   from: string

@@ -2,37 +2,46 @@
  * The SQLite layout, versioned in `meta.schema_version`. Events are append-only:
  * triggers refuse UPDATE, and DELETE except inside a retention purge. Raw SQL can drop
  * the triggers, which is why the chain hash, not the triggers, is the guarantee.
+ *
+ * Version 2 keeps each event as its canonical JSON text (`body`, the exact bytes the chain
+ * hash covers) plus the few columns filters and indexes need. Version 1 spread the event over
+ * 15 columns; rebuilding the hashed text from them cost more than the insert itself, and
+ * verify had to rebuild it again (docs/architecture.md, "Storage decisions").
  */
 import type Database from 'better-sqlite3'
-import { ERR_STORE_SCHEMA } from '@tradetrail/core'
+import { ERR_STORE_SCHEMA, SEVERITIES, canonicalEventText } from '@tradetrail/core'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
-const V1 = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-
-CREATE TABLE events (
+const EVENTS_TABLE = (name: string): string => `
+CREATE TABLE ${name} (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL,
-  ts TEXT NOT NULL,
   ts_key TEXT NOT NULL,
   project TEXT NOT NULL,
   type TEXT NOT NULL,
   severity INTEGER NOT NULL,
-  message TEXT NOT NULL,
   source TEXT,
-  actor TEXT,
-  data TEXT,
-  metadata TEXT,
-  flags TEXT,
-  received_at TEXT NOT NULL,
+  body TEXT NOT NULL,
   hash BLOB NOT NULL
-) STRICT;
+) STRICT;`
+
+const EVENTS_INDEXES = `
 CREATE UNIQUE INDEX events_id ON events (id);
 -- One secondary index besides id: each costs ~20% of the append rate. Time filters
 -- without a project walk seq backwards, which is quick for the recent windows people ask for.
 CREATE INDEX events_project_ts ON events (project, ts_key);
+CREATE TRIGGER events_append_only BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_purge_only BEFORE DELETE ON events
+WHEN (SELECT value FROM meta WHERE key = 'purging') IS NULL
+BEGIN SELECT RAISE(ABORT, 'events are append-only; retention purges whole ranges'); END;
+`
 
+const V2 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+${EVENTS_TABLE('events')}
+${EVENTS_INDEXES}
 -- Full-text index over what people search for. Contentless: the text lives in events
 -- once; contentless_delete lets retention drop whole ranges.
 CREATE VIRTUAL TABLE events_fts USING fts5 (
@@ -70,26 +79,58 @@ CREATE TABLE tokens (
   created_at TEXT NOT NULL,
   revoked_at TEXT
 ) STRICT;
-
-CREATE TRIGGER events_append_only BEFORE UPDATE ON events
-BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-
-CREATE TRIGGER events_purge_only BEFORE DELETE ON events
-WHEN (SELECT value FROM meta WHERE key = 'purging') IS NULL
-BEGIN SELECT RAISE(ABORT, 'events are append-only; retention purges whole ranges'); END;
+${V2_ADDITIONS()}
 `
 
-/** Creates the schema on a new database, or checks that an existing one is one this code can use. */
+/** Tables version 2 adds to a version 1 database as they are. */
+function V2_ADDITIONS(): string {
+  return `
+-- Where each named consumer of the commit feed (notifier, bus bridge) got to.
+CREATE TABLE cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
+-- The last period each scheduled job completed (scheduler/scheduler.ts).
+CREATE TABLE jobs (name TEXT PRIMARY KEY, last_run TEXT NOT NULL) STRICT;
+`
+}
+
+/** Creates the schema on a new database, or upgrades / checks an existing one. */
 export function migrate(db: Database.Database): void {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").get() !== undefined
   if (!hasMeta) {
     db.transaction(() => {
-      db.exec(V1)
+      db.exec(V2)
       db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION))
     }).immediate()
     return
   }
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
-  const version = Number(row?.value ?? 0)
+  const version = schemaVersion(db)
   if (version > SCHEMA_VERSION) throw ERR_STORE_SCHEMA.create(version, SCHEMA_VERSION)
+  if (version < 2) db.transaction(() => { if (schemaVersion(db) < 2) upgradeToV2(db) }).immediate()
+}
+
+function schemaVersion(db: Database.Database): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined
+  return Number(row?.value ?? 0)
+}
+
+type V1Row = [number, string, string, string, string, string, number, string, string | null, string | null, string | null, string | null, string | null, string, Buffer]
+
+/**
+ * Version 1 → 2: each event's canonical text is rebuilt from its columns exactly as version 1
+ * hashed it (canonicalEventText), so every stored hash, checkpoint and anchor stays valid.
+ */
+function upgradeToV2(db: Database.Database): void {
+  db.exec(EVENTS_TABLE('events_v2'))
+  const insert = db.prepare('INSERT INTO events_v2 (seq, id, ts_key, project, type, severity, source, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+  const chunk = db.prepare('SELECT seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash FROM events WHERE seq > ? ORDER BY seq LIMIT 5000').raw()
+  // In chunks: better-sqlite3 runs no other statement while an iterator is open.
+  for (let rows = chunk.all(0) as V1Row[]; rows.length > 0; rows = chunk.all(rows[rows.length - 1]![0]) as V1Row[]) for (const r of rows) {
+    const body = canonicalEventText({
+      seq: r[0], id: r[1], ts: r[2], project: r[4], type: r[5], severity: SEVERITIES[r[6]] ?? String(r[6]), message: r[7],
+      source: r[8], actor: r[9], dataJson: r[10], metadataJson: r[11], flags: r[12]?.split(','), received_at: r[13],
+    })
+    insert.run(r[0], r[1], r[3], r[4], r[5], r[6], r[8], body, r[14])
+  }
+  // DROP TABLE fires no DELETE trigger; the triggers go with the table and come back with the new one.
+  db.exec(`DROP TABLE events; ALTER TABLE events_v2 RENAME TO events; ${EVENTS_INDEXES} ${V2_ADDITIONS()}`)
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION))
 }

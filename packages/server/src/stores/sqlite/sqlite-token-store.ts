@@ -1,6 +1,7 @@
 /** TokenStore in the trail's SQLite file (its own connection, so the CLI can manage tokens offline). */
 import Database from 'better-sqlite3'
 import type { StoredToken, TokenInfo, TokenStore } from '@tradetrail/core'
+import { translated } from './sqlite-errors.ts'
 import { migrate } from './sqlite-schema.ts'
 
 type Row = Omit<StoredToken, 'projects' | 'privileges'> & { projects: string; privileges: string }
@@ -16,39 +17,46 @@ export class SqliteTokenStore implements TokenStore {
   /** Runs on every authenticated request: prepared once. */
   readonly #find: Database.Statement
 
-  constructor(path: string) {
-    this.#db = new Database(path)
-    this.#db.pragma('busy_timeout = 10000')
-    this.#db.pragma('journal_mode = WAL')
-    this.#db.pragma('synchronous = FULL')
-    this.#db.pragma('cache_size = -1024') // a few token rows: the default 2 MB, or the events' 64 MB, would be waste
-    migrate(this.#db)
+  constructor(path: string, options: { readonly?: boolean } = {}) {
+    const readonly = options.readonly ?? false
+    this.#db = translated(() => new Database(path, { readonly, fileMustExist: readonly }))
+    translated(() => {
+      this.#db.pragma('busy_timeout = 10000')
+      if (!readonly) {
+        this.#db.pragma('journal_mode = WAL')
+        this.#db.pragma('synchronous = FULL')
+        migrate(this.#db)
+      }
+      this.#db.pragma('cache_size = -1024') // a few token rows: the default 2 MB, or the events' 64 MB, would be waste
+    })
     this.#find = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`)
   }
 
   async addToken(t: StoredToken): Promise<void> {
-    this.#db.prepare(`INSERT INTO tokens (${COLUMNS}, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(t.id, t.scope, JSON.stringify(t.projects), JSON.stringify(t.privileges), t.label, t.created_at, t.revoked_at, t.secret_hash)
+    translated(() => this.#db.prepare(`INSERT INTO tokens (${COLUMNS}, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(t.id, t.scope, JSON.stringify(t.projects), JSON.stringify(t.privileges), t.label, t.created_at, t.revoked_at, t.secret_hash))
   }
 
   async findToken(id: string): Promise<StoredToken | undefined> {
-    const row = this.#find.get(id) as Row | undefined
+    const row = translated(() => this.#find.get(id)) as Row | undefined
     return row && { ...toInfo(row), secret_hash: row.secret_hash }
   }
 
   async listTokens(): Promise<TokenInfo[]> {
-    return (this.#db.prepare(`SELECT ${COLUMNS} FROM tokens ORDER BY created_at, id`).all() as Row[]).map(toInfo)
+    return (translated(() => this.#db.prepare(`SELECT ${COLUMNS} FROM tokens ORDER BY created_at, id`).all()) as Row[]).map(toInfo)
   }
 
   async revokeToken(id: string, at: string): Promise<boolean> {
-    const found = this.#db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(id) as { revoked_at: string | null } | undefined
-    if (found === undefined) return false
-    if (found.revoked_at === null) this.#db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(at, id)
-    return true
+    return translated(() => {
+      const found = this.#db.prepare('SELECT revoked_at FROM tokens WHERE id = ?').get(id) as { revoked_at: string | null } | undefined
+      if (found === undefined) return false
+      if (found.revoked_at === null) this.#db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(at, id)
+      return true
+    })
   }
 
   async countActiveTokens(): Promise<number> {
-    return this.#db.prepare('SELECT count(*) FROM tokens WHERE revoked_at IS NULL').pluck().get() as number
+    return translated(() => this.#db.prepare('SELECT count(*) FROM tokens WHERE revoked_at IS NULL').pluck().get()) as number
   }
 
   async close(): Promise<void> {

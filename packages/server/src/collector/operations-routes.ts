@@ -1,0 +1,27 @@
+/** Operations: Prometheus metrics (read scope), health and readiness (public), the landing page. */
+import type { FastifyPluginAsync } from 'fastify'
+import { READ, type RouteDeps } from './collector.ts'
+
+export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  const { trail, metrics, state } = deps
+  app.get('/metrics', { config: { scopes: READ } }, async (_request, reply) => {
+    metrics.headSeq.set((await trail.store.head()).seq)
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+  app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    if (!state.ready) return reply.code(503).send({ status: 'not ready' })
+    try {
+      await trail.store.head()
+    } catch (error) {
+      return reply.code(503).send({ status: 'store unavailable', reason: (error as Error).message })
+    }
+    return { status: 'ready' }
+  })
+  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(LANDING))
+}
+
+const LANDING = `<!doctype html><meta charset="utf-8"><title>Tradetrail</title>
+<h1>Tradetrail collector</h1>
+<p>The live dashboard is not part of this build yet. The HTTP API is under <code>/v1/</code>
+(see docs/api.md); every endpoint needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>`

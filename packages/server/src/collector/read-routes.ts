@@ -1,0 +1,82 @@
+/** The read API (read or admin scope): events, one event, stats, summaries, exports, verification, checkpoints. */
+import { Readable } from 'node:stream'
+import type { FastifyPluginAsync } from 'fastify'
+import { ERR_EVENT_NOT_FOUND, UUID_PATTERN } from '@tradetrail/core'
+import { CSV_HEADER, csvRow, jsonLine } from '../export-format.ts'
+import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
+import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
+import { READ, type RouteDeps } from './collector.ts'
+import { filterFromQuery, httpFail, listQuery, nextCursor, strictParams } from './query-params.ts'
+
+const ID = new RegExp(UUID_PATTERN)
+
+export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  const { trail, clock } = deps
+  const { store } = trail
+
+  app.get('/v1/events', { config: { scopes: READ } }, async (request) => {
+    const options = listQuery(request.query)
+    const events = await store.query(options)
+    return { events, next: nextCursor(options, events) }
+  })
+  app.get<{ Params: { id: string } }>('/v1/events/:id', { config: { scopes: READ } }, async (request) => {
+    if (!ID.test(request.params.id)) throw httpFail('id', 'must be a lower-case UUID')
+    const event = await store.get(request.params.id)
+    if (event === undefined) throw ERR_EVENT_NOT_FOUND.create(request.params.id)
+    return event
+  })
+  app.get('/v1/stats', { config: { scopes: READ } }, async (request) => store.stats(filterFromQuery(request.query).filter))
+  app.get('/v1/summary', { config: { scopes: READ } }, async (request) => {
+    const params = strictParams(request.query, ['period', 'date'])
+    const period = (params.period ?? 'day') as SummaryPeriod
+    if (!SUMMARY_PERIODS.includes(period)) throw httpFail('period', `must be one of ${SUMMARY_PERIODS.join(', ')}`)
+    let date: string
+    try {
+      date = resolveDate(params.date ?? 'today', clock.nowMicros() / 1000)
+    } catch {
+      throw httpFail('date', 'must be YYYY-MM-DD, today or yesterday')
+    }
+    const summary = await buildSummary({ store, period, date })
+    return { ...summary, text: formatSummaryText(summary) }
+  })
+  app.get('/v1/export', { config: { scopes: READ } }, async (request, reply) => {
+    const { filter, params } = filterFromQuery(request.query, ['format'])
+    const format = params.format ?? 'jsonl'
+    if (format !== 'csv' && format !== 'jsonl') throw httpFail('format', 'must be csv or jsonl')
+    const row = format === 'csv' ? csvRow : jsonLine
+    async function* lines(): AsyncGenerator<string> {
+      if (format === 'csv') yield CSV_HEADER
+      for await (const chunk of store.scan(filter)) {
+        let text = ''
+        for (const e of chunk) text += row(e)
+        yield text
+      }
+    }
+    void reply
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson')
+      .header('content-disposition', `attachment; filename="tradetrail-export.${format}"`)
+    return reply.send(Readable.from(lines()))
+  })
+
+  // One verification at a time: callers that arrive while one runs share its report.
+  let running: Promise<VerifyReport> | undefined
+  app.get('/v1/verify', { config: { scopes: READ } }, async (request) => {
+    strictParams(request.query, [])
+    const shared = running !== undefined
+    running ??= verifyTrail(store, trail.signer.publicKey, { workers: 1, lowPriority: true }).finally(() => { running = undefined })
+    const report = await running
+    if (!shared) {
+      await trail.record('verification_run', report.ok
+        ? `Verification passed: ${report.checked} events, ${report.checkpoints.verified} checkpoints`
+        : `Verification FAILED at seq ${report.problem!.seq}: ${report.problem!.message}`, { ok: report.ok, checked: report.checked, problem: report.problem, by: request.token!.id }, report.ok ? 'info' : 'critical')
+    }
+    return { ...report, key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem }
+  })
+  app.get('/v1/checkpoints', { config: { scopes: READ } }, async (request) => {
+    strictParams(request.query, [])
+    return {
+      algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem,
+      anchor: (await store.anchor()) ?? null, checkpoints: await store.checkpoints(),
+    }
+  })
+}
