@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { validateBatch } from '@tradetrail/core'
-import { DATABASE_FILE, LocalTrail } from '@tradetrail/server'
+import { DATABASE_FILE, loadConfig, openTrail } from '@tradetrail/server'
 import { log, makeTempDir, now, removeTempDir, round, scaled } from './bench-harness.ts'
 import { TRAIL_SPAN_MS, TRAIL_START_MS, tradingEventBatches } from './trading-events.ts'
 
@@ -17,7 +17,7 @@ const GENERATOR_VERSION = 2
 const MARKER_FILE = 'bench-trail.json'
 
 export interface BenchTrail {
-  /** The data directory (LocalTrail layout: trail.db and keys/). */
+  /** The data directory (openTrail's layout: trail.db and keys/). */
   dataDir: string
   dbPath: string
   events: number
@@ -41,7 +41,7 @@ interface Marker {
 
 /**
  * The shared trail of `scaled(1M)` events, built in batches of 1000 through LocalTrail,
- * with the full-text index kept up as the collector keeps it (maintain every 100 ms) and
+ * with the full-text index kept up as the collector keeps it (the writer thread, between commits) and
  * complete at the end.
  */
 export async function openBenchTrail(): Promise<BenchTrail> {
@@ -64,19 +64,15 @@ export async function openBenchTrail(): Promise<BenchTrail> {
   log(`trail: building ${events.toLocaleString('en-US')} events in ${dataDir}`)
   const t0 = now()
   // The data directory warnings (under /tmp in a container) do not apply to a throw-away trail.
-  const trail = new LocalTrail({ dataDir, onWarning: () => {} })
+  const trail = await openTrail(loadConfig({ env: {}, flags: { dataDir } }), { role: 'collector', onWarning: () => {} })
   try {
-    let appended = 0, lastMaintain = now()
+    let appended = 0
     for (const raw of tradingEventBatches(events, 1000)) {
-      const result = await trail.append(validateBatch(raw, { nowMicros: Date.now() * 1000 }))
+      const result = await trail.submit(validateBatch(raw, { nowMicros: Date.now() * 1000 }), 'bench')
       appended += result.accepted
       if (appended % 200_000 === 0) log(`trail: ${appended.toLocaleString('en-US')} events`)
-      if (now() - lastMaintain >= 100) {
-        await trail.store.maintain(5_000)
-        lastMaintain = now()
-      }
     }
-    await trail.store.maintain()
+    await trail.store.query({ q: 'EURUSD', limit: 1 }) // the full-text index caught up
     if (appended !== events) throw new Error(`trail build stored ${appended} of ${events} events`)
   } finally {
     await trail.close()

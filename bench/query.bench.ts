@@ -9,8 +9,8 @@
  */
 import Database from 'better-sqlite3'
 import { type QueryOptions, millisKey } from '@tradetrail/core'
-import { SqliteEventStore } from '@tradetrail/server'
-import { EVENT_COLUMNS, filterSql } from '../packages/server/src/sqlite/sqlite-query.ts'
+import { SqliteEventStore } from '../packages/server/src/stores/sqlite/sqlite-event-store.ts'
+import { filterSql } from '../packages/server/src/stores/sqlite/sqlite-query.ts'
 import { type Metric, cpuNow, log, now, percentile, round, runBench, scaled } from './bench-harness.ts'
 import { openBenchTrail } from './bench-trail.ts'
 import { COMMON_WORD, RARE_WORD } from './trading-events.ts'
@@ -93,7 +93,7 @@ await runBench(import.meta.url, async () => {
 function explain(db: Database.Database, options: QueryOptions): string[] {
   const { from, where, params, seqColumn } = filterSql(options)
   // Mirrors SqliteEventStore.query; the plan printed is only as true as this copy.
-  const sql = `SELECT ${EVENT_COLUMNS} FROM ${from} WHERE ${where} ORDER BY ${seqColumn} DESC LIMIT ?`
+  const sql = `SELECT e.body, e.hash FROM ${from} WHERE ${where} ORDER BY ${seqColumn} DESC LIMIT ?`
   const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params, options.limit) as Array<{ id: number; parent: number; detail: string }>
   const depth = new Map<number, number>([[0, 0]])
   return [sql, ...rows.map((r) => {

@@ -1,11 +1,10 @@
 /**
  * Durable append: 1M events in batches of 1000 through SqliteEventStore.append (chain,
- * FTS, indexes, synchronous=FULL), against plain better-sqlite3 inserts of the same rows
- * in the same run. The store keeps its full-text index up to date outside the commits
- * (SqliteEventStore.maintain); the bench calls maintain as the collector does (every
- * 100 ms, slices of 20 000 events, collector/serve.ts) and once more at the end, inside
- * the timed span, so "store" is appended *and* searchable; the maintain share is reported
- * apart. Also: validateBatch (the collector pays it before append), the chain's CPU cost
+ * FTS, indexes, synchronous=FULL) as the collector runs it (writer thread), against plain
+ * better-sqlite3 inserts of the same rows in the same run. The writer thread keeps the
+ * full-text index up between commits; one search at the end catches it up completely, inside
+ * the timed span, so "store" is appended *and* searchable; that last catch-up ("maintain") is
+ * reported apart. Also: validateBatch (the collector pays it before append), the chain's CPU cost
  * alone, and a "store-minimal" variant (appends only, no secondary index but the unique
  * id) that splits the rest. Variants run alternately, BENCH_ROUNDS (default 3) times
  * each, each on a fresh file; figures are medians. CPU time per event is reported beside
@@ -24,7 +23,7 @@ import Database from 'better-sqlite3'
 import {
   GENESIS_HASH, type PreparedEvent, SEVERITIES, canonicalEventText, chainHash, formatMicros, systemClock, validateBatch,
 } from '@tradetrail/core'
-import { SqliteEventStore } from '@tradetrail/server'
+import { SqliteEventStore } from '../packages/server/src/stores/sqlite/sqlite-event-store.ts'
 import {
   type Metric, QUICK, bytesWritten, cpuNow, log, makeTempDir, median, now, percentile, removeTempDir, round, runBench, scaled,
 } from './bench-harness.ts'
@@ -39,20 +38,14 @@ const ALL_VARIANTS: readonly Variant[] = ['store', 'reference', 'store-minimal']
 const VARIANTS = (process.env.BENCH_VARIANTS?.split(',') ?? ALL_VARIANTS) as Variant[]
 for (const v of VARIANTS) if (!ALL_VARIANTS.includes(v)) throw new Error(`BENCH_VARIANTS: unknown variant ${v} (known: ${ALL_VARIANTS.join(', ')})`)
 
-/**
- * As the collector (collector/serve.ts): the full-text index follows every 100 ms, 20 000
- * events at most per call. BENCH_MAINTAIN_MS and BENCH_MAINTAIN_SLICE try other cadences.
- */
-const MAINTAIN_INTERVAL_MS = Number(process.env.BENCH_MAINTAIN_MS ?? 100)
-const MAINTAIN_SLICE = Number(process.env.BENCH_MAINTAIN_SLICE ?? 5_000)
 
 /** Appends one prepared batch durably; returns the events stored. */
 type Sink = (batch: readonly PreparedEvent[]) => Promise<number>
 
 interface Target {
   sink: Sink
-  /** Keeps the full-text index up to date; `all` catches up completely. */
-  maintain?: (all: boolean) => Promise<void>
+  /** Catches the full-text index up completely (the writer thread keeps it close meanwhile). */
+  maintain?: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -153,8 +146,8 @@ await runBench(import.meta.url, async () => {
     details: {
       events: EVENTS, batch: BATCH, rounds: ROUNDS, variants: VARIANTS, quick: QUICK,
       chainOnlyMs: round(chain.ms), chainCpuShare: round(chain.cpuShare, 2), runs,
-      reference: 'same columns and values, hash = fixed 32 bytes; STRICT table with INTEGER PRIMARY KEY only; WAL, synchronous=FULL, cache_size=-65536; one IMMEDIATE transaction per batch',
-      store: `append per batch; maintain(${MAINTAIN_SLICE}) whenever ${MAINTAIN_INTERVAL_MS} ms have passed since the last, and maintain() at the end, all timed`,
+      reference: 'same columns and values (canonical text in body), hash = fixed 32 bytes; STRICT table with INTEGER PRIMARY KEY only; WAL, synchronous=FULL, cache_size=-65536; one IMMEDIATE transaction per batch',
+      store: 'append per batch through the writer thread (which indexes between commits); one search at the end catches the index up, timed',
       storeMinimal: 'append per batch, never maintain (the FTS index stays empty), every index on events but the unique events_id dropped',
     },
   }
@@ -165,18 +158,17 @@ async function run(variant: Variant, r: number, dir: string, ids: readonly strin
   const { sink, maintain, close } = variant === 'reference' ? openReference(dir) : await openStore(dir, variant)
   const latencies: number[] = []
   let seconds = 0, cpuSec = 0, validateSec = 0, validateCpuSec = 0, stored = 0
-  let maintainSec = 0, maintainCpuSec = 0, maintainCalls = 0, lastMaintain = now()
+  let maintainSec = 0, maintainCpuSec = 0, maintainCalls = 0
   const written0 = bytesWritten()
-  const timedMaintain = async (all: boolean): Promise<void> => {
+  const timedMaintain = async (): Promise<void> => {
     const t = now(), c = cpuNow()
-    await maintain!(all)
+    await maintain!()
     const s = (now() - t) / 1000, cpu = (cpuNow() - c) / 1000
     seconds += s
     cpuSec += cpu
     maintainSec += s
     maintainCpuSec += cpu
     maintainCalls++
-    lastMaintain = now()
   }
   try {
     for (const raw of tradingEventBatches(EVENTS, BATCH, { ids })) {
@@ -191,9 +183,8 @@ async function run(variant: Variant, r: number, dir: string, ids: readonly strin
       cpuSec += (cpuNow() - c) / 1000
       seconds += ms / 1000
       latencies.push(ms)
-      if (maintain !== undefined && now() - lastMaintain >= MAINTAIN_INTERVAL_MS) await timedMaintain(false)
     }
-    if (maintain !== undefined) await timedMaintain(true)
+    if (maintain !== undefined) await timedMaintain()
   } finally {
     // Closing checkpoints the WAL into the database: durable work, so it is timed too.
     const t = now(), c = cpuNow()
@@ -214,13 +205,18 @@ async function run(variant: Variant, r: number, dir: string, ids: readonly strin
   }
 }
 
+/**
+ * `store` is the collector's configuration: commits in the writer thread, which also builds the
+ * full-text index between commits; at the end one search catches the index up (timed), so the
+ * trail is appended *and* searchable. `store-minimal` commits inline and never indexes.
+ */
 async function openStore(dir: string, variant: Variant): Promise<Target> {
   const path = join(dir, 'trail.db')
   if (variant === 'store-minimal') await dropSecondaryIndexes(path)
-  const store = new SqliteEventStore({ path })
+  const store = variant === 'store' ? await SqliteEventStore.openThreaded({ path }) : new SqliteEventStore({ path })
   return {
     sink: async (batch) => (await store.append(batch)).accepted,
-    maintain: variant === 'store' ? (all) => store.maintain(all ? Infinity : MAINTAIN_SLICE) : undefined,
+    maintain: variant === 'store' ? async () => { await store.query({ q: 'EURUSD', limit: 1 }) } : undefined,
     close: () => store.close(),
   }
 }
@@ -239,17 +235,16 @@ function openReference(dir: string): Target {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('cache_size = -65536')
+  // The same columns as the store's events table (sqlite-schema.ts), the same canonical text in body.
   db.exec(`CREATE TABLE events (
-    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, ts TEXT NOT NULL, ts_key TEXT NOT NULL, project TEXT NOT NULL,
-    type TEXT NOT NULL, severity INTEGER NOT NULL, message TEXT NOT NULL, source TEXT, actor TEXT, data TEXT,
-    metadata TEXT, flags TEXT, received_at TEXT NOT NULL, hash BLOB NOT NULL) STRICT`)
-  const insert = db.prepare(`INSERT INTO events (seq, id, ts, ts_key, project, type, severity, message, source, actor, data, metadata, flags, received_at, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL, ts_key TEXT NOT NULL, project TEXT NOT NULL,
+    type TEXT NOT NULL, severity INTEGER NOT NULL, source TEXT, body TEXT NOT NULL, hash BLOB NOT NULL) STRICT`)
+  const insert = db.prepare('INSERT INTO events (seq, id, ts_key, project, type, severity, source, body, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
   let seq = 0
   const tx = db.transaction((batch: readonly PreparedEvent[], receivedAt: string) => {
     for (const e of batch) {
-      insert.run(++seq, e.id, e.ts, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.message, e.source ?? null,
-        e.actor ?? null, e.dataJson ?? null, e.metadataJson ?? null, null, receivedAt, PLACEHOLDER_HASH)
+      const body = canonicalEventText({ ...e, seq: ++seq, received_at: receivedAt })
+      insert.run(seq, e.id, e.tsKey, e.project, e.type, SEVERITY_RANK[e.severity], e.source ?? null, body, PLACEHOLDER_HASH)
     }
   })
   return {
