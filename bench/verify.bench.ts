@@ -44,8 +44,8 @@ await runBench(import.meta.url, async () => {
       for await (const chunk of local.store.scanChain(0)) {
         const ends = new Uint32Array(chunk.length)
         let end = 0
-        for (let i = 0; i < chunk.length; i++) ends[i] = end += chunk[i]!.canonical.length
-        texts.push({ utf8: Buffer.concat(chunk.map((r) => r.canonical)), ends })
+        for (let i = 0; i < chunk.length; i++) ends[i] = end += Buffer.byteLength(chunk[i]!.canonical)
+        texts.push({ utf8: Buffer.from(chunk.map((r) => r.canonical).join('')), ends })
         textCount += chunk.length
         textBytes += end
       }

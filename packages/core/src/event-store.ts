@@ -84,9 +84,10 @@ export interface ChainHead {
 /** One row of a verification scan: the canonical text the hash covers, as stored, and the stored hash. */
 export interface ChainRecord {
   seq: number
-  /** UTF-8 canonical JSON of the event without its hash (hash-chain.ts). */
-  canonical: Buffer
-  hash: Buffer
+  /** Canonical JSON of the event without its hash (hash-chain.ts). */
+  canonical: string
+  /** The stored chain hash, hex. */
+  hash: string
 }
 
 /** A batch to append and who submitted it (`token:<id>`, `cli:<user>@<host>`, `collector`). */

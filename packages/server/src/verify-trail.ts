@@ -9,7 +9,7 @@
  * (trail/verify-thread.ts) — every core from the CLI, one low-priority thread in the collector.
  */
 import type { KeyObject } from 'node:crypto'
-import { type Checkpoint, type EventStore, GENESIS_HASH, chainHashBytes } from '@tradetrail/core'
+import { type Checkpoint, type EventStore, GENESIS_HASH, canonicalSeq, chainHash } from '@tradetrail/core'
 import { verifyCheckpoint } from './checkpoint-signer.ts'
 import { startThread } from './start-thread.ts'
 import { VERIFY_THREAD, VERIFY_THREAD_URL } from './trail/verify-thread.ts'
@@ -157,14 +157,14 @@ export async function verifyRange(store: EventStore, from: number, to: number, p
           ? { seq: expected, code: 'missing_event', message: `seq ${expected} is missing (the next stored event is seq ${record.seq})` }
           : { seq: record.seq, code: 'unexpected_event', message: `seq ${record.seq} appears after seq ${expected - 1}` })
       }
-      const hash = chainHashBytes(before, record.canonical)
-      if (!hash.equals(record.hash)) {
+      const hash = chainHash(before, record.canonical)
+      if (hash.toString('hex') !== record.hash) {
         return fail({ seq: record.seq, code: 'hash_mismatch', message: `event seq ${record.seq} does not match its chain hash: it, or the one before it, was changed` })
       }
-      if (statedSeq(record.canonical) !== record.seq) {
+      if (canonicalSeq(record.canonical) !== record.seq) {
         return fail({ seq: record.seq, code: 'seq_mismatch', message: `the event stored at seq ${record.seq} states another seq: events were moved` })
       }
-      if (want.has(record.seq)) hashes[record.seq] = record.hash.toString('hex')
+      if (want.has(record.seq)) hashes[record.seq] = record.hash
       before = hash
       expected++
       checked++
@@ -172,18 +172,6 @@ export async function verifyRange(store: EventStore, from: number, to: number, p
   }
   if (expected <= to) return fail({ seq: expected, code: 'missing_event', message: `seq ${expected} is missing` })
   return { checked, problem: null, hashes }
-}
-
-const SEQ_KEY = Buffer.from('"seq":')
-
-/** The seq a canonical text states (hash-chain.ts canonicalSeq, on the stored bytes). */
-function statedSeq(canonical: Buffer): number {
-  const at = canonical.lastIndexOf(SEQ_KEY)
-  if (at < 0) return NaN
-  let n = 0
-  let i = at + SEQ_KEY.length
-  for (let c = canonical[i]; c !== undefined && c >= 48 && c <= 57; c = canonical[++i]) n = n * 10 + (c - 48)
-  return i === at + SEQ_KEY.length ? NaN : n
 }
 
 function inThread(store: EventStore, from: number, to: number, prev: Buffer | undefined, wanted: readonly number[], lowPriority: boolean): Promise<RangeResult> {
