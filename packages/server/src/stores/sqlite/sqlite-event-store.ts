@@ -101,7 +101,6 @@ export class SqliteEventStore implements EventStore {
   readonly #readonly: boolean
   readonly #threaded: boolean
   #writer: WriterPort | undefined
-  #writerReady: Promise<WriterPort> | undefined
   readonly #listeners: CommitListener[] = []
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
