@@ -144,7 +144,8 @@ export class TrailFeed implements Feed {
   }
 
   #enter(step: () => Promise<void>): Promise<void> {
-    const next = this.#entering.then(step).catch((error) => this.#onError(error))
+    // Once closed, the store may be gone: a poll or commit still queued has nothing to do.
+    const next = this.#entering.then(() => this.#closed ? undefined : step()).catch((error) => this.#onError(error))
     this.#entering = next
     return next
   }
