@@ -125,7 +125,7 @@ test('missing required fields', () => {
 })
 
 test('server fields are rejected as such', () => {
-  for (const [field, value] of [['seq', 1], ['received_at', '2025-12-17T21:00:03Z'], ['hash', 'ab'.repeat(32)], ['flags', []]] as const) {
+  for (const [field, value] of [['seq', 1], ['received_at', '2025-12-17T21:00:03Z'], ['hash', 'ab'.repeat(32)], ['flags', []], ['submitter', 'token:0123456789ab']] as const) {
     const p = problemsOf([{ ...GOOD, [field]: value }])
     assert.equal(p.length, 1)
     assert.equal(p[0]!.code, 'TT_ERR_EVENT_SERVER_FIELD')
