@@ -24,6 +24,8 @@ export interface TradetrailConfig {
   rateLimitBurst: number
   /** Most simultaneous TCP connections. */
   maxConnections: number
+  /** /readyz says not ready while the data volume has less free space than this. */
+  minFreeBytes: number
   /** Sign a checkpoint every N events or T milliseconds. */
   checkpointEvery: number
   checkpointIntervalMs: number
@@ -119,6 +121,7 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   rateLimitPerSecond: { key: 'rateLimitPerSecond', env: ['TRADETRAIL_RATE_LIMIT'], parse: integer(1, 10_000_000), default: 50_000 },
   rateLimitBurst: { key: 'rateLimitBurst', env: ['TRADETRAIL_RATE_LIMIT_BURST'], parse: integer(1, 10_000_000), default: 100_000 },
   maxConnections: { key: 'maxConnections', env: ['TRADETRAIL_MAX_CONNECTIONS'], parse: integer(1, 1_000_000), default: 4096 },
+  minFreeBytes: { key: 'minFreeBytes', env: ['TRADETRAIL_MIN_FREE_BYTES'], parse: bytes, default: 256 * 1024 * 1024 },
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
   checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration, default: 60_000 },
   retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined, flag: '--retention' },

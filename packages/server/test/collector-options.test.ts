@@ -71,3 +71,12 @@ test('retention purges old events at start behind a signed anchor; the rest stil
   assert.equal(purges.length, 1, 'the purge is recorded in the trail')
   assert.match(purges[0].message, /Retention purged 30 events through seq 30/)
 })
+
+test('/readyz says not ready, with the reason, while the data volume has less free space than minFreeBytes', async (t) => {
+  const short = await spawnCollector(t, { env: { TRADETRAIL_MIN_FREE_BYTES: '999999GiB' } })
+  const answer = await http(short.url, '/readyz')
+  assert.equal(answer.status, 503, describeAnswer(answer))
+  assert.match(answer.json<{ reason: string }>().reason, /the data volume has [\d.]+ MiB free, below the 1023998976\.0 MiB minimum \(minFreeBytes\)/)
+  const fine = await spawnCollector(t)
+  assert.equal((await http(fine.url, '/readyz')).status, 200)
+})

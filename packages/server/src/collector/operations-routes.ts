@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { READ, type RouteDeps } from './collector.ts'
 
 export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
-  const { trail, metrics, state } = deps
+  const { trail, metrics, state, config } = deps
   app.get('/metrics', { config: { scopes: READ } }, async (_request, reply) => {
     metrics.headSeq.set((await trail.store.head()).seq)
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
@@ -11,11 +11,15 @@ export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps)
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {
     if (!state.ready) return reply.code(503).send({ status: 'not ready' })
+    let problem: string | undefined
     try {
       await trail.store.head()
+      problem = trail.writeProblem(config.minFreeBytes)
     } catch (error) {
-      return reply.code(503).send({ status: 'store unavailable', reason: (error as Error).message })
+      problem = (error as Error).message
     }
+    // Not ready while writes would fail: a load balancer sends producers elsewhere, and they retry.
+    if (problem !== undefined) return reply.code(503).send({ status: 'store unavailable', reason: problem })
     return { status: 'ready' }
   })
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(LANDING))

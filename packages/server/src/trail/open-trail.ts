@@ -65,6 +65,8 @@ export interface Trail {
   readonly scheduler: Scheduler | undefined
   /** Bytes the trail takes on disk. */
   sizeBytes(): number
+  /** Why the trail cannot take writes now (its writer stopped, or the volume is short of `minFreeBytes`), or undefined. */
+  writeProblem(minFreeBytes: number): string | undefined
   /**
    * Appends a validated batch durably, recording `submitter` in each event; batches submitted
    * in the same turn of the event loop share one commit. Signs a checkpoint when one is due.
@@ -161,6 +163,12 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
   const trail: Trail = {
     dataDir, store, tokens, signer, checkpointer, clock, self, feed, scheduler,
     sizeBytes: () => store.sizeBytes(),
+    writeProblem: (minFreeBytes) => {
+      const stopped = store.writeProblem()
+      if (stopped !== undefined) return stopped
+      const free = store.freeBytes()
+      return free < minFreeBytes ? `the data volume has ${mib(free)} free, below the ${mib(minFreeBytes)} minimum (minFreeBytes)` : undefined
+    },
     submit,
     record: (type, message, data, severity = 'info') => {
       const event = { project: SELF_PROJECT, type, severity, message, source: role === 'collector' ? 'collector' : 'cli', ...(data ? { data } : {}) }
@@ -199,6 +207,10 @@ async function purgeRecorded(trail: Trail, maxAgeMs: number): Promise<PurgeResul
     await trail.record('retention_purge', `Retention purge failed: ${(error as Error).message}`, undefined, 'critical').catch(() => {})
     throw error
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`
 }
 
 /**

@@ -4,7 +4,7 @@
  * SqliteChainWriter, either in this thread (the CLI: one short command) or in a writer thread
  * (the collector: `writerThread: true`), so the event loop never waits on a commit.
  */
-import { statSync } from 'node:fs'
+import { statSync, statfsSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import {
   type Anchor, type AppendBatch, type AppendResult, type ChainHead, type ChainRecord, type Checkpoint, type Clock, type EventFilter,
@@ -101,6 +101,7 @@ export class SqliteEventStore implements EventStore {
   readonly #readonly: boolean
   readonly #threaded: boolean
   #writer: WriterPort | undefined
+  #writerFailure: string | undefined
   readonly #listeners: CommitListener[] = []
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
@@ -135,9 +136,10 @@ export class SqliteEventStore implements EventStore {
    * database before this resolves.
    */
   static async openThreaded(options: Omit<SqliteEventStoreOptions, 'writerThread' | 'readonly'>): Promise<SqliteEventStore> {
-    const port = await threadPort(options.path)
+    let store: SqliteEventStore | undefined
+    const port = await threadPort(options.path, (reason) => { if (store !== undefined) store.#writerFailure = reason })
     try {
-      const store = new SqliteEventStore({ ...options, writerThread: true })
+      store = new SqliteEventStore({ ...options, writerThread: true })
       store.#writer = port
       return store
     } catch (error) {
@@ -318,6 +320,17 @@ export class SqliteEventStore implements EventStore {
     await this.#writable().request('purge', { anchor })
   }
 
+  /** Bytes free for this user on the volume that holds the trail. */
+  freeBytes(): number {
+    const stats = statfsSync(this.#path)
+    return stats.bavail * stats.bsize
+  }
+
+  /** Why this store cannot take writes now (its writer stopped), or undefined when it can. */
+  writeProblem(): string | undefined {
+    return this.#writerFailure
+  }
+
   /** Bytes the trail takes on disk, write-ahead log included. */
   sizeBytes(): number {
     let size = 0
@@ -414,13 +427,15 @@ function inlinePort(writer: SqliteChainWriter): WriterPort {
   }
 }
 
-/** Starts the writer thread and resolves once it has opened (and migrated) the database. */
-function threadPort(path: string): Promise<WriterPort> {
+/** Starts the writer thread and resolves once it has opened (and migrated) the database; `onFailure` hears if it stops. */
+function threadPort(path: string, onFailure: (reason: string) => void): Promise<WriterPort> {
   const worker = startThread(WRITER_THREAD_URL, { tradetrailThread: WRITER_THREAD, path })
   let nextId = 1
   let failure: unknown
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>()
+  let closing = false
   const fail = (error: unknown): void => {
+    if (failure === undefined && !closing) onFailure((error as Error).message)
     failure ??= error
     for (const w of waiting.values()) w.reject(error)
     waiting.clear()
@@ -443,6 +458,7 @@ function threadPort(path: string): Promise<WriterPort> {
         },
         request: (op, args) => call({ op, ...args } as Request),
         async close() {
+          closing = true
           if (failure === undefined) await call({ op: 'close' }).catch(() => undefined)
           await worker.terminate()
         },
