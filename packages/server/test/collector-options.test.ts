@@ -80,3 +80,17 @@ test('/readyz says not ready, with the reason, while the data volume has less fr
   const fine = await spawnCollector(t)
   assert.equal((await http(fine.url, '/readyz')).status, 200)
 })
+
+test('GET /v1/verify is recorded once per interval, and its report is reused while the trail is unchanged', async (t) => {
+  const c = await spawnCollector(t)
+  const token = c.adminToken!
+  const first = await http(c.url, '/v1/verify', { token })
+  assert.equal(first.status, 200, describeAnswer(first))
+  const reports = await Promise.all([1, 2, 3].map(() => http(c.url, '/v1/verify', { token })))
+  for (const r of reports) assert.deepEqual(r.json(), first.json(), 'the same report, not a new run')
+  await http(c.url, '/v1/events', { token, body: [{ project: 'VerifyBot', message: 'a new event' }] })
+  const after = (await http(c.url, '/v1/verify', { token })).json<{ ok: boolean; last_seq: number }>()
+  assert.ok(after.ok && after.last_seq > first.json<{ last_seq: number }>().last_seq, 'a new event means a new run')
+  const runs = (await http(c.url, '/v1/events?project=tradetrail&type=verification_run', { token })).json<{ events: unknown[] }>().events
+  assert.equal(runs.length, 1, 'two runs within the interval are recorded once')
+})

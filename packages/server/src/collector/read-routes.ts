@@ -9,6 +9,8 @@ import { READ, type RouteDeps } from './collector.ts'
 import { filterFromQuery, httpFail, listQuery, nextCursor, strictParams } from './query-params.ts'
 
 const ID = new RegExp(UUID_PATTERN)
+/** A passed verification is recorded in the trail at most this often (a failed one always). */
+const VERIFY_RECORD_INTERVAL_MS = 10 * 60_000
 
 export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { trail, clock } = deps
@@ -58,20 +60,36 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     return reply.send(Readable.from(lines()))
   })
 
-  // One verification at a time: callers that arrive while one runs share its report.
+  // One verification at a time, off the event loop: callers that arrive while one runs share its
+  // report, and one that finds the trail as the last run left it gets that run's report. A run
+  // is recorded in the trail at most once per VERIFY_RECORD_INTERVAL_MS, so that polling verify
+  // neither grows the trail nor costs ingest a recomputation per request.
   let running: Promise<VerifyReport> | undefined
+  let last: { head: number; report: VerifyReport } | undefined
+  let recordedAt = -Infinity
   app.get('/v1/verify', { config: { scopes: READ } }, async (request) => {
     strictParams(request.query, [])
-    const shared = running !== undefined
-    running ??= verifyTrail(store, trail.signer.publicKey, { workers: 1, lowPriority: true }).finally(() => { running = undefined })
-    const report = await running
-    if (!shared) {
-      await trail.record('verification_run', report.ok
-        ? `Verification passed: ${report.checked} events, ${report.checkpoints.verified} checkpoints`
-        : `Verification FAILED at seq ${report.problem!.seq}: ${report.problem!.message}`, { ok: report.ok, checked: report.checked, problem: report.problem, by: request.token!.id }, report.ok ? 'info' : 'critical')
-    }
-    return { ...report, key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem }
+    const head = (await store.head()).seq
+    if (last !== undefined && last.head === head) return answer(last.report)
+    running ??= (async () => {
+      try {
+        const report = await verifyTrail(store, trail.signer.publicKey, { workers: 1, lowPriority: true })
+        const now = clock.nowMicros() / 1000
+        if (!report.ok || now - recordedAt >= VERIFY_RECORD_INTERVAL_MS) {
+          recordedAt = now
+          await trail.record('verification_run', report.ok
+            ? `Verification passed: ${report.checked} events, ${report.checkpoints.verified} checkpoints`
+            : `Verification FAILED at seq ${report.problem!.seq}: ${report.problem!.message}`, { ok: report.ok, checked: report.checked, problem: report.problem, by: request.token!.id }, report.ok ? 'info' : 'critical')
+        }
+        last = { head: (await store.head()).seq, report }
+        return report
+      } finally {
+        running = undefined
+      }
+    })()
+    return answer(await running)
   })
+  const answer = (report: VerifyReport): VerifyReport & { key_id: string; public_key: string } => ({ ...report, key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem })
   app.get('/v1/checkpoints', { config: { scopes: READ } }, async (request) => {
     strictParams(request.query, [])
     return {
