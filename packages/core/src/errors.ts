@@ -96,6 +96,8 @@ export const ERR_AUTH_SCOPE = define('TT_ERR_AUTH_SCOPE', 403, (scope: string, n
   `this token's scope "${scope}" does not allow this; it needs a token with scope ${needed}`)
 export const ERR_AUTH_PROJECT = define('TT_ERR_AUTH_PROJECT', 403, (project: string) =>
   `this token may not write events of project "${project}"; use a token created with --project ${project}`)
+export const ERR_AUTH_RESERVED_PROJECT = define('TT_ERR_AUTH_RESERVED_PROJECT', 403, (project: string) =>
+  `project "${project}" is reserved for Tradetrail's own records (start, stop, tokens, verification, retention); no token may write it or be bound to it`)
 export const ERR_AUTH_RATE_LIMITED = define('TT_ERR_AUTH_RATE_LIMITED', 429, (retryAfterS: number) =>
   `too many requests for this token; retry after ${retryAfterS} s`)
 
@@ -149,6 +151,10 @@ export type BodyProblem = keyof typeof BODY_PROBLEMS
 /** `detail` is data from the parser (a line number, the parser's own words), quoted after the sentence. */
 export const ERR_BODY_INVALID = define('TT_ERR_BODY_INVALID', 400, (problem: BodyProblem, detail?: string) =>
   `${BODY_PROBLEMS[problem]}${detail === undefined ? '' : ` (${detail.slice(0, 200)})`}`)
+export const ERR_BODY_BAD_UNICODE = define('TT_ERR_BODY_BAD_UNICODE', 400, (offset: number) =>
+  `the request body is not valid UTF-8 at byte ${offset}; send UTF-8 (nothing was stored: the trail keeps the bytes producers send, never a replacement)`)
+export const ERR_BODY_CHARSET = define('TT_ERR_BODY_CHARSET', 415, (charset: string) =>
+  `charset "${charset}" is not accepted; send the body as UTF-8 (charset=utf-8, or no charset)`)
 export const ERR_BODY_TOO_LARGE = define('TT_ERR_BODY_TOO_LARGE', 413, (limit: number) =>
   `the request body is over ${limit} bytes (after decompression); send smaller batches`)
 export const ERR_UNSUPPORTED_MEDIA = define('TT_ERR_UNSUPPORTED_MEDIA', 415, (type: string) =>

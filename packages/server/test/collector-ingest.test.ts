@@ -228,6 +228,48 @@ test('bodies over the limits, gzip bombs, corrupt gzip and wrong content types a
   assert.equal((await http(small.url, '/healthz')).status, 200)
 })
 
+test('bytes that are not UTF-8, and a charset that is not UTF-8, are refused with the offset and store nothing', async () => {
+  const token = main.adminToken!
+  const before = await producerCounts(main.url, token)
+  const event = Buffer.from(JSON.stringify([testEvent('Bytes', { message: 'price XX EUR' })]))
+  const at = event.indexOf('XX')
+  event[at] = 0xff
+  event[at + 1] = 0xfe
+  for (const type of ['application/json', 'application/x-ndjson']) {
+    const body = type === 'application/json' ? event : Buffer.from(event.toString('latin1').slice(1, -1), 'latin1')
+    const answer = await http(main.url, '/v1/events', { token, body, headers: { 'content-type': type } })
+    assert.equal(answer.status, 400, `${type}: ${describeAnswer(answer)}`)
+    assert.equal(errorOf(answer).code, 'TT_ERR_BODY_BAD_UNICODE')
+    assert.match(errorOf(answer).message, new RegExp(`at byte ${type === 'application/json' ? at : at - 1}\\b`))
+  }
+  // A UTF-8 sequence cut short, and an overlong encoding of '/'.
+  for (const bad of [Buffer.from([0xe2, 0x82]), Buffer.from([0xc0, 0xaf])]) {
+    const body = Buffer.concat([Buffer.from('[{"project":"Bytes","message":"'), bad, Buffer.from('"}]')])
+    const answer = await http(main.url, '/v1/events', { token, body, headers: { 'content-type': 'application/json' } })
+    assert.equal(errorOf(answer).code, 'TT_ERR_BODY_BAD_UNICODE', describeAnswer(answer))
+  }
+  const latin1 = await http(main.url, '/v1/events', { token, body: JSON.stringify([testEvent('Bytes')]), headers: { 'content-type': 'application/json; charset=latin1' } })
+  assert.equal(latin1.status, 415, describeAnswer(latin1))
+  assert.equal(errorOf(latin1).code, 'TT_ERR_BODY_CHARSET')
+  const utf8 = await http(main.url, '/v1/events', { token, body: JSON.stringify([testEvent('Bytes', { message: 'Ünïcödé 🚀' })]), headers: { 'content-type': 'application/json; charset=UTF-8' } })
+  assert.equal(utf8.status, 200, `charset=UTF-8 is fine: ${describeAnswer(utf8)}`)
+  assert.deepEqual(await producerCounts(main.url, token), { ...before, Bytes: (before.Bytes ?? 0) + 1 }, 'only the UTF-8 batch was stored')
+})
+
+test('project tradetrail is the collector\'s own: no token may write it, not even an admin token, nor be bound to it', async () => {
+  const token = main.adminToken!
+  const forged = await http(main.url, '/v1/events', { token, body: [{ project: 'tradetrail', type: 'verification_run', message: 'Verification passed' }] })
+  assert.equal(forged.status, 403, describeAnswer(forged))
+  assert.equal(errorOf(forged).code, 'TT_ERR_AUTH_RESERVED_PROJECT')
+  assert.equal(errorOf(forged).problems?.[0]?.index, 0)
+  const bound = await http(main.url, '/v1/tokens', { token, body: { scope: 'ingest', projects: ['tradetrail'] } })
+  assert.equal(bound.status, 403, describeAnswer(bound))
+  assert.equal(errorOf(bound).code, 'TT_ERR_AUTH_RESERVED_PROJECT')
+  const wildcard = (await http(main.url, '/v1/tokens', { token, body: { scope: 'ingest', projects: ['*'] } })).json<{ token: string }>().token
+  const viaWildcard = await http(main.url, '/v1/events', { token: wildcard, body: [{ project: 'tradetrail', message: 'boot' }] })
+  assert.equal(errorOf(viaWildcard).code, 'TT_ERR_AUTH_RESERVED_PROJECT', describeAnswer(viaWildcard))
+})
+
 test('a trade event from a token without execute_trade is stored, flagged privilege_violation and counted', async () => {
   const metricBefore = await privilegeMetric('Desk')
   const trade = testEvent('Desk', { type: 'trade_opened', message: 'Opened long EURUSD' })

@@ -5,9 +5,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import {
-  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_TOKEN_FIELD, ERR_TOKEN_NOT_FOUND, ERR_TOKEN_NOT_INGEST,
+  type Clock, ERR_AUTH_INVALID, ERR_AUTH_MISSING, ERR_AUTH_RESERVED_PROJECT, ERR_TOKEN_FIELD, ERR_TOKEN_NOT_FOUND, ERR_TOKEN_NOT_INGEST,
   ERR_TOKEN_PRIVILEGE, ERR_TOKEN_PROJECT, ERR_TOKEN_PROJECT_MISSING, ERR_TOKEN_SCOPE, PROJECT_PATTERN, type Scope, SCOPES, type StoredToken,
-  type TokenInfo, type TokenStore, formatMicros, systemClock,
+  SELF_PROJECT, type TokenInfo, type TokenStore, formatMicros, systemClock,
 } from '@tradetrail/core'
 
 const TOKEN = /^tt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/
@@ -48,6 +48,7 @@ export async function issueToken(store: TokenStore, request: TokenRequest, clock
   if (request.scope === 'ingest' && projects.length === 0) throw ERR_TOKEN_PROJECT_MISSING.create()
   if (request.scope !== 'ingest' && (projects.length > 0 || privileges.length > 0)) throw ERR_TOKEN_NOT_INGEST.create(request.scope)
   for (const p of projects) if (p !== '*' && !PROJECT.test(p)) throw ERR_TOKEN_PROJECT.create(p)
+  if (projects.includes(SELF_PROJECT)) throw ERR_AUTH_RESERVED_PROJECT.create(SELF_PROJECT)
   for (const p of privileges) if (!PRIVILEGE.test(p)) throw ERR_TOKEN_PRIVILEGE.create(p)
   if (request.label != null && request.label.length > 200) throw ERR_TOKEN_FIELD.create('label', 'tooLong')
   const id = randomBytes(6).toString('hex')

@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import {
-  type AppendResult, type Clock, ERR_AUTH_PROJECT, type PreparedEvent, type Problem,
+  type AppendResult, type Clock, ERR_AUTH_PROJECT, ERR_AUTH_RESERVED_PROJECT, type PreparedEvent, type Problem, SELF_PROJECT,
   TRADING_EVENT_TYPES, type TokenInfo, validateBatch,
 } from '@tradetrail/core'
 import { grants, mayWrite } from '../auth/tokens.ts'
@@ -47,6 +47,10 @@ export async function ingestEvents(deps: IngestDeps, token: TokenInfo, body: unk
   const refused: Problem[] = []
   for (let i = 0; i < batch.length; i++) {
     const event = batch[i]!
+    if (event.project === SELF_PROJECT) {
+      refused.push({ index: i, path: '/project', code: ERR_AUTH_RESERVED_PROJECT.code, message: ERR_AUTH_RESERVED_PROJECT.create(event.project).message })
+      continue
+    }
     if (!mayWrite(token, event.project)) {
       refused.push({ index: i, path: '/project', code: ERR_AUTH_PROJECT.code, message: ERR_AUTH_PROJECT.create(event.project).message })
       continue
@@ -59,8 +63,10 @@ export async function ingestEvents(deps: IngestDeps, token: TokenInfo, body: unk
     projects?.set(event.project, (projects.get(event.project) ?? 0) + 1)
   }
   if (refused.length > 0) {
-    deps.metrics.rejected.inc({ code: ERR_AUTH_PROJECT.code }, batch.length)
-    throw ERR_AUTH_PROJECT.withProblems(refused, batch[refused[0]!.index!]!.project)
+    const first = refused[0]!
+    const error = first.code === ERR_AUTH_RESERVED_PROJECT.code ? ERR_AUTH_RESERVED_PROJECT : ERR_AUTH_PROJECT
+    deps.metrics.rejected.inc({ code: error.code }, batch.length)
+    throw error.withProblems(refused, batch[first.index!]!.project)
   }
   const result = await deps.submit(batch, `token:${token.id}`)
   deps.metrics.ingested.inc(result.accepted)
