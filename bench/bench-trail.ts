@@ -40,7 +40,7 @@ interface Marker {
 }
 
 /**
- * The shared trail of `scaled(1M)` events, built in batches of 1000 through LocalTrail,
+ * The shared trail of `scaled(1M)` events, built in batches of 1000 through openTrail,
  * with the full-text index kept up as the collector keeps it (the writer thread, between commits) and
  * complete at the end.
  */

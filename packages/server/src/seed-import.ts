@@ -17,7 +17,7 @@ import {
 
 export interface ImportOptions {
   path: string
-  /** Appends a batch durably (LocalTrail.append). */
+  /** Appends a batch durably (Trail.submit). */
   append: (batch: readonly PreparedEvent[]) => Promise<AppendResult>
   /** Project for lines that name none (default `imported`). */
   project?: string
