@@ -179,7 +179,7 @@ export class AuditClient implements AuditSink, ExitParticipant {
 
   #openSpool(dir: string): void {
     this.#ledger.spoolOpening = true
-    this.#spoolOpened = SpoolQueue.open(dir, { maxBytes: this.settings.maxSpoolBytes }).then((spool) => {
+    this.#spoolOpened = SpoolQueue.open(dir, { maxBytes: this.settings.maxSpoolBytes, onWarning: (warning) => this.#problems.report(warning) }).then((spool) => {
       this.#ledger.spoolOpening = false
       if (this.#closed) return void spool.close()
       this.#ledger.useSpool(spool)

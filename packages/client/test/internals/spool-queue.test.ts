@@ -16,8 +16,10 @@ import fc from 'fast-check'
 import { TradetrailError } from '@tradetrail/core'
 import { type SpoolOptions, type SpoolRecord, SpoolQueue } from '../../src/spool-queue.ts'
 
-/** `[u32 length][u32 crc32][u32 events]` before each payload. */
+/** `[u32 length][u32 crc32][u32 events]`: the length counts what follows it (marker and payload). */
 const HEADER = 12
+/** The header and the `TTS2` marker before each payload. */
+const FRAME = 16
 const ROOMY: SpoolOptions = { maxBytes: 64 * 1024 * 1024 }
 
 /** A temp directory for one test; spools opened through it are closed before it is removed. */
@@ -64,10 +66,11 @@ function frameEnds(path: string): number[] {
 
 /** A frame as the spool writes it (the on-disk format is a promise of its own). */
 function encodeFrame(body: Buffer, events: number): Buffer {
-  const out = Buffer.alloc(HEADER + body.length)
-  out.writeUInt32LE(body.length, 0)
+  const out = Buffer.alloc(FRAME + body.length)
+  out.writeUInt32LE(4 + body.length, 0)
   out.writeUInt32LE(events, 8)
-  body.copy(out, HEADER)
+  out.write('TTS2', HEADER)
+  body.copy(out, FRAME)
   out.writeUInt32LE(crc32(out.subarray(8)), 4)
   return out
 }
@@ -98,7 +101,7 @@ function assertPending(spool: SpoolQueue, records: readonly SpoolRecord[], step 
   const expected = {
     records: records.length,
     events: records.reduce((sum, r) => sum + r.events, 0),
-    bytes: records.reduce((sum, r) => sum + HEADER + r.body.length, 0),
+    bytes: records.reduce((sum, r) => sum + FRAME + r.body.length, 0),
   }
   assert.deepEqual(actual, expected, `pending counters ${step}`)
 }
@@ -212,7 +215,7 @@ describe('SpoolQueue', () => {
   test('an append that would exceed maxBytes writes nothing and returns false; acks make room again', async (t) => {
     const s = scratch(t)
     const dir = s.dir('spool')
-    const maxBytes = 3 * (HEADER + 100)
+    const maxBytes = 3 * (FRAME + 100)
     let spool = await s.open(dir, { maxBytes, segmentBytes: 150 })
     const written = records([100, 100, 100])
     assert.equal(spool.fits(100), true)
@@ -241,23 +244,16 @@ describe('SpoolQueue', () => {
   })
 
   describe('a torn last write is cut off at open, and appends after it read back', () => {
-    const junk: Array<[string, () => Buffer]> = [
-      ['a few stray bytes', () => Buffer.from([7, 0, 0])],
-      ['bytes that are not a frame', () => Buffer.from('power failed in the middle of this sentence')],
-      ['a header without its payload', () => encodeFrame(payload('torn', 40), 2).subarray(0, HEADER)],
-      ['half a frame', () => encodeFrame(payload('torn', 40), 2).subarray(0, HEADER + 20)],
-      ['a whole frame with a wrong CRC', () => {
-        const frame = encodeFrame(payload('torn', 40), 2)
-        frame.writeUInt32LE((frame.readUInt32LE(4) ^ 1) >>> 0, 4)
-        return frame
-      }],
-      ['a header claiming 4 GiB', () => {
-        const header = Buffer.alloc(HEADER)
-        header.writeUInt32LE(0xffff_ffff, 0)
-        return header
-      }],
+    // What a crash mid-append leaves: a prefix of a frame, pointing past the end of the file.
+    const torn: Array<[string, () => Buffer]> = [
+      ['the first three bytes of a frame', () => encodeFrame(payload('torn', 40), 2).subarray(0, 3)],
+      ['a header without its marker', () => encodeFrame(payload('torn', 40), 2).subarray(0, HEADER)],
+      ['a header and half its marker', () => encodeFrame(payload('torn', 40), 2).subarray(0, HEADER + 2)],
+      ['a header without its payload', () => encodeFrame(payload('torn', 40), 2).subarray(0, FRAME)],
+      ['half a frame', () => encodeFrame(payload('torn', 40), 2).subarray(0, FRAME + 20)],
+      ['all but the last byte', () => encodeFrame(payload('torn', 40), 2).subarray(0, FRAME + 39)],
     ]
-    for (const [name, tail] of junk) {
+    for (const [name, tail] of torn) {
       test(name, async (t) => {
         const s = scratch(t)
         const dir = s.dir('spool')
@@ -276,6 +272,7 @@ describe('SpoolQueue', () => {
         assert.deepEqual(spool.warnings, [], 'a torn tail is expected after a crash, not a warning')
         assertPending(spool, written, 'after the torn tail')
         assert.equal(statSync(newest).size, intactSize, 'the torn part is gone from the file')
+        assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.corrupt-')), [], 'nothing kept aside')
         const after = { body: payload('after', 30), events: 3 }
         assert.equal(await spool.append(after.body, after.events), true)
         assert.deepEqual(await drain(spool), [...written, after])
@@ -287,31 +284,92 @@ describe('SpoolQueue', () => {
     }
   })
 
-  test('a corrupt record in an older segment is reported; the records around it are still delivered', async (t) => {
+  describe('anything else at the end of the newest segment is damage: reported, kept aside, the records before it delivered', () => {
+    const junk: Array<[string, () => Buffer]> = [
+      ['bytes that are not a frame', () => Buffer.from('power failed in the middle of this sentence')],
+      ['a whole frame with a wrong CRC', () => {
+        const frame = encodeFrame(payload('torn', 40), 2)
+        frame.writeUInt32LE((frame.readUInt32LE(4) ^ 1) >>> 0, 4)
+        return frame
+      }],
+      ['a header claiming 4 GiB', () => {
+        const header = encodeFrame(payload('torn', 40), 2).subarray(0, FRAME)
+        header.writeUInt32LE(0xffff_ffff, 0)
+        return header
+      }],
+      ['a whole frame whose length claims more than the file holds', () => {
+        const frame = encodeFrame(payload('torn', 40), 2)
+        frame.writeUInt32LE(frame.readUInt32LE(0) + 100, 0)
+        return frame
+      }],
+      ['a frame of the first format', () => {
+        const body = payload('v1', 40)
+        const out = Buffer.alloc(HEADER + body.length)
+        out.writeUInt32LE(body.length, 0)
+        out.writeUInt32LE(2, 8)
+        body.copy(out, HEADER)
+        out.writeUInt32LE(crc32(out.subarray(8)), 4)
+        return out
+      }],
+    ]
+    for (const [name, tail] of junk) {
+      test(name, async (t) => {
+        const s = scratch(t)
+        const dir = s.dir('spool')
+        const options = { ...ROOMY, segmentBytes: 200 }
+        const written = records([60, 60, 60, 60, 60])
+        let spool = await s.open(dir, options)
+        await appendAll(spool, written)
+        await spool.close()
+        const files = segmentFiles(dir)
+        const newest = join(dir, files[files.length - 1]!)
+        const intactSize = statSync(newest).size
+        appendFileSync(newest, tail())
+        const found = readFileSync(newest)
+
+        spool = await s.open(dir, options)
+        assert.equal(spool.warnings.length, 1)
+        spoolError(new RegExp(`segment ${files.at(-1)} is damaged at bytes ${intactSize}-${found.length}: ${found.length - intactSize} bytes .* the segment as found is in ${files.at(-1)}\.corrupt-1`))(spool.warnings[0])
+        assert.deepEqual(readFileSync(`${newest}.corrupt-1`), found, 'the damaged segment kept as found')
+        assert.equal(statSync(newest).size, intactSize, 'the segment holds its intact records only')
+        assertPending(spool, written)
+        const after = { body: payload('after', 30), events: 3 }
+        assert.equal(await spool.append(after.body, after.events), true)
+        assert.deepEqual(await drain(spool), [...written, after])
+        await spool.close()
+        spool = await s.open(dir, options)
+        assert.deepEqual(spool.warnings, [], 'reported once')
+      })
+    }
+  })
+
+  test('a corrupt record in an older segment is reported with its events; every other record is still delivered', async (t) => {
     const s = scratch(t)
     const dir = s.dir('spool')
     const options = { ...ROOMY, segmentBytes: 200 }
-    const written = records(Array.from({ length: 12 }, () => 50)) // 62-byte frames: 4 per segment
+    const written = records(Array.from({ length: 12 }, () => 50)) // 66-byte frames: 4 per segment
     let spool = await s.open(dir, options)
     await appendAll(spool, written)
     await spool.close()
     const files = segmentFiles(dir)
     assert.equal(files.length, 3)
     assert.deepEqual(files.map((file) => frameEnds(join(dir, file)).length), [4, 4, 4])
-    const secondOfMiddle = frameEnds(join(dir, files[1]!))[0]!
-    flipByte(join(dir, files[1]!), secondOfMiddle + HEADER + 5) // record 5's payload
+    const [secondOfMiddle, thirdOfMiddle] = frameEnds(join(dir, files[1]!))
+    flipByte(join(dir, files[1]!), secondOfMiddle! + FRAME + 5) // record 5's payload
+    const found = readFileSync(join(dir, files[1]!))
 
     spool = await s.open(dir, options)
     assert.equal(spool.warnings.length, 1)
-    spoolError(new RegExp(`segment ${files[1]} is corrupt after byte ${secondOfMiddle}`))(spool.warnings[0])
-    const delivered = [...written.slice(0, 5), ...written.slice(8)]
-    assertPending(spool, delivered, 'with the corrupt part skipped')
+    spoolError(new RegExp(`segment ${files[1]} is damaged at bytes ${secondOfMiddle}-${thirdOfMiddle}: 66 bytes holding ${written[5]!.events} events? \\(by its header\\) were skipped.*the segment as found is in ${files[1]}\\.corrupt-1`))(spool.warnings[0])
+    assert.deepEqual(readFileSync(join(dir, `${files[1]}.corrupt-1`)), found)
+    const delivered = written.filter((_, i) => i !== 5)
+    assertPending(spool, delivered, 'with the corrupt record skipped')
     const after = { body: payload('after', 50), events: 1 }
     assert.equal(await spool.append(after.body, after.events), true)
     assert.deepEqual(await drain(spool), [...delivered, after])
   })
 
-  test('a corrupt record in the newest segment with intact ones after it is reported, not taken for a torn write', async (t) => {
+  test('a flipped length in the first record of the newest segment loses that record only, reported', async (t) => {
     const s = scratch(t)
     const dir = s.dir('spool')
     const options = { ...ROOMY, segmentBytes: 1000 }
@@ -320,17 +378,17 @@ describe('SpoolQueue', () => {
     await appendAll(spool, written)
     await spool.close()
     const [file] = segmentFiles(dir)
-    const second = frameEnds(join(dir, file!))[0]!
-    flipByte(join(dir, file!), second + HEADER + 5)
+    const [second] = frameEnds(join(dir, file!))
+    flipByte(join(dir, file!), 1) // the length now claims 16 KiB more
 
     spool = await s.open(dir, options)
-    assert.equal(spool.warnings.length, 1, 'reported: the record after it was intact')
-    spoolError(new RegExp(`segment ${file} is corrupt after byte ${second}`))(spool.warnings[0])
-    assertPending(spool, written.slice(0, 1), 'up to the corrupt record')
-    assert.equal(statSync(join(dir, file!)).size, second, 'cut there, so that appends go after intact records')
+    assert.equal(spool.warnings.length, 1, 'reported: the records after it were intact')
+    spoolError(new RegExp(`segment ${file} is damaged at bytes 0-${second}: 66 bytes holding ${written[0]!.events} events? \\(by its header\\)`))(spool.warnings[0])
+    assertPending(spool, written.slice(1))
+    assert.deepEqual(await drain(spool), written.slice(1))
   })
 
-  test('a record that changes on disk after open is skipped with a warning, and the counters follow', async (t) => {
+  test('a record that changes on disk after open is skipped with a warning counting it, and the counters follow', async (t) => {
     const s = scratch(t)
     const dir = s.dir('spool')
     const options = { ...ROOMY, segmentBytes: 200 }
@@ -338,20 +396,22 @@ describe('SpoolQueue', () => {
     const spool = await s.open(dir, options)
     await appendAll(spool, written)
     const first = segmentPath(dir, 0)
-    flipByte(first, frameEnds(first)[1]! + HEADER) // record 2's payload
+    flipByte(first, frameEnds(first)[1]! + FRAME) // record 2's payload
 
-    assert.deepEqual(await drain(spool), [...written.slice(0, 2), ...written.slice(4)])
+    assert.deepEqual(await drain(spool), written.filter((_, i) => i !== 2))
     assert.equal(spool.warnings.length, 1)
-    spoolError(/segment 0000000000000000\.seg changed on disk after byte 124; the rest of it was skipped/)(spool.warnings[0])
+    spoolError(new RegExp(`segment 0000000000000000\\.seg changed on disk after the spool opened: bytes 132-198 \\(66 bytes holding 1 record of ${written[2]!.events} events?\\) were skipped.*the segment as found is in 0000000000000000\\.seg\\.corrupt-1`))(spool.warnings[0])
+    assert.ok(existsSync(`${first}.corrupt-1`), 'kept aside, although the segment itself is gone once delivered')
     assertPending(spool, [], 'after the skip')
 
-    // The same in the only segment: the spool reads as empty, not as "pending but nothing to peek".
+    // The same in the only segment, its last record: the spool reads as empty, not as "pending but nothing to peek".
     const alone = records([40, 40, 40], 'alone')
     await appendAll(spool, alone)
     const newest = join(dir, segmentFiles(dir).at(-1)!)
     const ends = frameEnds(newest)
-    flipByte(newest, ends[ends.length - 2]! + HEADER) // the last record's payload
+    flipByte(newest, ends[ends.length - 2]! + FRAME) // the last record's payload
     assert.deepEqual(await drain(spool), alone.slice(0, 2))
+    assert.equal(spool.warnings.length, 2)
     assertPending(spool, [], 'after the skip in the only segment')
   })
 
@@ -497,7 +557,7 @@ describe('SpoolQueue', () => {
           await spool.ack()
         }
         await spool.close()
-        assert.equal(readFileSync(join(dir, 'cursor'), 'utf8'), '1 62\n')
+        assert.equal(readFileSync(join(dir, 'cursor'), 'utf8'), '1 66\n')
         assert.deepEqual(segmentFiles(dir), ['0000000000000001.seg', '0000000000000002.seg'])
         writeFileSync(join(dir, 'cursor'), content)
 
@@ -528,7 +588,7 @@ describe('SpoolQueue', () => {
         const options = { maxBytes, segmentBytes }
         const model: SpoolRecord[] = []
         let peeked = false // whether an ack now delivers the model's head
-        const bytes = (): number => model.reduce((sum, r) => sum + HEADER + r.body.length, 0)
+        const bytes = (): number => model.reduce((sum, r) => sum + FRAME + r.body.length, 0)
         let spool = await SpoolQueue.open(dir, options)
         try {
           for (const [i, o] of ops.entries()) {
@@ -537,7 +597,7 @@ describe('SpoolQueue', () => {
               case 'append':
               case 'appendSync': {
                 const record = { body: payload(`${run}.${i}`, o.size), events: o.events }
-                const fits = bytes() + HEADER + o.size <= maxBytes
+                const fits = bytes() + FRAME + o.size <= maxBytes
                 assert.equal(spool.fits(o.size), fits, step)
                 const kept = o.kind === 'append' ? await spool.append(record.body, record.events) : spool.appendSync(record.body, record.events)
                 assert.equal(kept, fits, step)
