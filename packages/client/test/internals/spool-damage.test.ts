@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test'
 import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { type SpoolRecord, SpoolQueue } from '../../src/spool-queue.ts'
+import { drain } from '../helpers/spool-drain.ts'
 
 const HEADER = 12
 const OPTIONS = { maxBytes: 64 * 1024 * 1024, segmentBytes: 120 }
@@ -145,15 +146,6 @@ function expect(placed: readonly Placed[], original: Buffer, damaged: Buffer, da
 
 function isV2(data: Buffer): boolean {
   return data.length >= 16 && data.toString('latin1', HEADER, 16) === 'TTS2'
-}
-
-async function drain(spool: SpoolQueue): Promise<SpoolRecord[]> {
-  const out: SpoolRecord[] = []
-  for (let record = await spool.peek(); record !== undefined; record = await spool.peek()) {
-    out.push({ body: Buffer.from(record.body), events: record.events })
-    await spool.ack()
-  }
-  return out
 }
 
 /** Damages a copy of the pristine spool, reopens it and holds the outcome to the rules. */

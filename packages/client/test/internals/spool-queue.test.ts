@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { TradetrailError } from '@tradetrail/core'
 import { type SpoolOptions, type SpoolRecord, SpoolQueue } from '../../src/spool-queue.ts'
+import { drain } from '../helpers/spool-drain.ts'
 
 /** `[u32 length][u32 crc32][u32 events]`: the length counts what follows it (marker and payload). */
 const HEADER = 12
@@ -86,14 +87,24 @@ function flipByte(path: string, position: number): void {
   }
 }
 
-/** Peeks and acks until the spool is empty. */
-async function drain(spool: SpoolQueue): Promise<SpoolRecord[]> {
-  const out: SpoolRecord[] = []
-  for (let record = await spool.peek(); record !== undefined; record = await spool.peek()) {
-    out.push({ body: Buffer.from(record.body), events: record.events })
-    await spool.ack()
-  }
-  return out
+/**
+ * A spool of five 60-byte records over several 200-byte segments, closed, with `tail` appended
+ * to its newest segment (what a crash or a disk leaves behind).
+ */
+async function fiveRecordsThen(t: TestContext, tail: Buffer) {
+  const s = scratch(t)
+  const dir = s.dir('spool')
+  const options = { ...ROOMY, segmentBytes: 200 }
+  const written = records([60, 60, 60, 60, 60])
+  const spool = await s.open(dir, options)
+  await appendAll(spool, written)
+  await spool.close()
+  const files = segmentFiles(dir)
+  assert.ok(files.length >= 2)
+  const newest = join(dir, files[files.length - 1]!)
+  const intactSize = statSync(newest).size
+  appendFileSync(newest, tail)
+  return { s, dir, options, written, files, newest, intactSize }
 }
 
 function assertPending(spool: SpoolQueue, records: readonly SpoolRecord[], step = ''): void {
@@ -255,18 +266,8 @@ describe('SpoolQueue', () => {
     ]
     for (const [name, tail] of torn) {
       test(name, async (t) => {
-        const s = scratch(t)
-        const dir = s.dir('spool')
-        const options = { ...ROOMY, segmentBytes: 200 }
-        const written = records([60, 60, 60, 60, 60])
-        let spool = await s.open(dir, options)
-        await appendAll(spool, written)
-        await spool.close()
-        const files = segmentFiles(dir)
-        assert.ok(files.length >= 2)
-        const newest = join(dir, files[files.length - 1]!)
-        const intactSize = statSync(newest).size
-        appendFileSync(newest, tail())
+        const { s, dir, options, written, files, newest, intactSize } = await fiveRecordsThen(t, tail())
+        let spool: SpoolQueue
 
         spool = await s.open(dir, options)
         assert.deepEqual(spool.warnings, [], 'a torn tail is expected after a crash, not a warning')
@@ -314,17 +315,8 @@ describe('SpoolQueue', () => {
     ]
     for (const [name, tail] of junk) {
       test(name, async (t) => {
-        const s = scratch(t)
-        const dir = s.dir('spool')
-        const options = { ...ROOMY, segmentBytes: 200 }
-        const written = records([60, 60, 60, 60, 60])
-        let spool = await s.open(dir, options)
-        await appendAll(spool, written)
-        await spool.close()
-        const files = segmentFiles(dir)
-        const newest = join(dir, files[files.length - 1]!)
-        const intactSize = statSync(newest).size
-        appendFileSync(newest, tail())
+        const { s, dir, options, written, files, newest, intactSize } = await fiveRecordsThen(t, tail())
+        let spool: SpoolQueue
         const found = readFileSync(newest)
 
         spool = await s.open(dir, options)
