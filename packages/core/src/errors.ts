@@ -135,6 +135,10 @@ export const ERR_EVENT_NOT_FOUND = define('TT_ERR_EVENT_NOT_FOUND', 404, (id: st
 export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string, value?: string) =>
   `query parameter "${param}" ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
 export const ERR_HEADER_INVALID = define('TT_ERR_HEADER_INVALID', 400, (header: string, rule: string) => `header ${header} ${rule}`)
+export const ERR_HEADER_TOO_LARGE = define('TT_ERR_HEADER_TOO_LARGE', 431, (limit: number) =>
+  `the request head (request line and headers) is over ${limit} bytes; send fewer or shorter headers`)
+export const ERR_REQUEST_TIMEOUT = define('TT_ERR_REQUEST_TIMEOUT', 408, (headMs: number, requestMs: number) =>
+  `the request came too slowly: its head must be complete within ${headMs} ms (of connecting, or of its first byte on a reused connection), the whole request within ${requestMs} ms; nothing was stored. Send each request at once, then retry`)
 const BODY_PROBLEMS = {
   empty: 'the request body is empty; send a JSON array of events, or NDJSON',
   length: 'the request body does not match its Content-Length; send the length of the bytes sent',
