@@ -169,6 +169,14 @@ export const ERR_ROUTE_NOT_FOUND = define('TT_ERR_ROUTE_NOT_FOUND', 404, (method
   `no endpoint ${method} ${url}; see docs/api.md`)
 export const ERR_COLLECTOR_UNAVAILABLE = define('TT_ERR_COLLECTOR_UNAVAILABLE', 503, () =>
   'the collector is shutting down; nothing was stored. Retry after Retry-After, or send to another collector')
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: 'another process listens there; stop it, or choose another port (--port or TRADETRAIL_PORT; 0 picks a free one)',
+  EACCES: 'ports below 1024 need privileges; choose a port from 1024 up (--port or TRADETRAIL_PORT)',
+  EADDRNOTAVAIL: 'that host is not an address of this machine; choose one that is (--host or TRADETRAIL_HOST)',
+}
+/** `cause` is the system error code of the failed listen (EADDRINUSE, EACCES, …). */
+export const ERR_COLLECTOR_LISTEN = define('TT_ERR_COLLECTOR_LISTEN', 500, (address: string, cause: string) =>
+  `the collector cannot listen on ${address} (${cause.slice(0, 40)}): ${LISTEN_HINTS[cause] ?? 'check --host and --port (TRADETRAIL_HOST, TRADETRAIL_PORT)'}`)
 export const ERR_COLLECTOR_INTERNAL = define('TT_ERR_COLLECTOR_INTERNAL', 500, (id: string) =>
   `internal error (request ${id}); nothing was stored. The collector logged the details under that request id`)
 

@@ -67,8 +67,8 @@ export function collectorEnv(extra: CollectorOptions['env'] = {}): NodeJS.Proces
 
 const LISTENING = /Tradetrail collector listening on (https?:\/\/[^\s]+)/
 const TOKEN_LINE = /^ {2}token: +(tt_\S+)$/m
-/** The last line of the banner: the dashboard URL (first start) or the sign-in hint (later). */
-const BANNER_END = /^( {2}dashboard: |Dashboard: ).*\n/m
+/** The last line of the banner, at every start. */
+const BANNER_END = /^SDK and examples: .*\n/m
 
 /** Spawns `tradetrail serve --port 0` and resolves once its banner is printed. */
 export async function spawnCollector(owner: Hooks, options: CollectorOptions = {}): Promise<CollectorProcess> {
