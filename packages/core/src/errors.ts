@@ -135,6 +135,10 @@ export const ERR_EVENT_NOT_FOUND = define('TT_ERR_EVENT_NOT_FOUND', 404, (id: st
 export const ERR_QUERY_INVALID = define('TT_ERR_QUERY_INVALID', 400, (param: string, rule: string, value?: string) =>
   `query parameter "${param}" ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
 export const ERR_HEADER_INVALID = define('TT_ERR_HEADER_INVALID', 400, (header: string, rule: string) => `header ${header} ${rule}`)
+export const ERR_HEADER_TOO_LARGE = define('TT_ERR_HEADER_TOO_LARGE', 431, (limit: number) =>
+  `the request head (request line and headers) is over ${limit} bytes; send fewer or shorter headers`)
+export const ERR_REQUEST_TIMEOUT = define('TT_ERR_REQUEST_TIMEOUT', 408, (headMs: number, requestMs: number) =>
+  `the request came too slowly: its head must be complete within ${headMs} ms (of connecting, or of its first byte on a reused connection), the whole request within ${requestMs} ms; nothing was stored. Send each request at once, then retry`)
 const BODY_PROBLEMS = {
   empty: 'the request body is empty; send a JSON array of events, or NDJSON',
   length: 'the request body does not match its Content-Length; send the length of the bytes sent',
@@ -165,6 +169,14 @@ export const ERR_ROUTE_NOT_FOUND = define('TT_ERR_ROUTE_NOT_FOUND', 404, (method
   `no endpoint ${method} ${url}; see docs/api.md`)
 export const ERR_COLLECTOR_UNAVAILABLE = define('TT_ERR_COLLECTOR_UNAVAILABLE', 503, () =>
   'the collector is shutting down; nothing was stored. Retry after Retry-After, or send to another collector')
+const LISTEN_HINTS: Record<string, string> = {
+  EADDRINUSE: 'another process listens there; stop it, or choose another port (--port or TRADETRAIL_PORT; 0 picks a free one)',
+  EACCES: 'ports below 1024 need privileges; choose a port from 1024 up (--port or TRADETRAIL_PORT)',
+  EADDRNOTAVAIL: 'that host is not an address of this machine; choose one that is (--host or TRADETRAIL_HOST)',
+}
+/** `cause` is the system error code of the failed listen (EADDRINUSE, EACCES, …). */
+export const ERR_COLLECTOR_LISTEN = define('TT_ERR_COLLECTOR_LISTEN', 500, (address: string, cause: string) =>
+  `the collector cannot listen on ${address} (${cause.slice(0, 40)}): ${LISTEN_HINTS[cause] ?? 'check --host and --port (TRADETRAIL_HOST, TRADETRAIL_PORT)'}`)
 export const ERR_COLLECTOR_INTERNAL = define('TT_ERR_COLLECTOR_INTERNAL', 500, (id: string) =>
   `internal error (request ${id}); nothing was stored. The collector logged the details under that request id`)
 

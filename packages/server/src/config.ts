@@ -24,6 +24,11 @@ export interface TradetrailConfig {
   rateLimitBurst: number
   /** Most simultaneous TCP connections. */
   maxConnections: number
+  /** Most connections waiting for their first authenticated request, in all and from one remote address. */
+  maxUnauthenticatedConnections: number
+  maxUnauthenticatedPerAddress: number
+  /** A request head must be complete this long (ms) after the connection opens or the request's first byte. */
+  headTimeoutMs: number
   /** /readyz says not ready while the data volume has less free space than this. */
   minFreeBytes: number
   /** Sign a checkpoint every N events or T milliseconds. */
@@ -43,6 +48,9 @@ export interface TradetrailConfig {
 }
 
 type Parser<T> = (raw: string) => T
+
+/** Longest a whole request may take to arrive (Node's requestTimeout). */
+export const REQUEST_TIMEOUT_MS = 60_000
 
 interface Setting<K extends keyof TradetrailConfig> {
   key: K
@@ -69,10 +77,11 @@ const bytes: Parser<number> = (raw) => {
   if (!m || unit === undefined) throw new Invalid('must be a size such as 1048576, 512KiB or 8MiB')
   return Number(m[1]) * unit
 }
-/** `250ms`, `60s`, `12h`, `90d`, `5y`. */
-const duration: Parser<number> = (raw) => {
+/** `250ms`, `60s`, `12h`, `90d`, `5y`, at most `maxMs`. */
+const duration = (maxMs = Infinity): Parser<number> => (raw) => {
   const ms = durationMillis(raw.trim())
   if (ms === undefined || ms === 0) throw new Invalid('must be a duration such as 500ms, 60s, 12h, 90d or 5y')
+  if (ms > maxMs) throw new Invalid(`must be at most ${maxMs / 1000}s`)
   return ms
 }
 const optional = <T>(parse: Parser<T>): Parser<T | undefined> => (raw) => (raw.trim() === '' ? undefined : parse(raw))
@@ -121,10 +130,14 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   rateLimitPerSecond: { key: 'rateLimitPerSecond', env: ['TRADETRAIL_RATE_LIMIT'], parse: integer(1, 10_000_000), default: 50_000 },
   rateLimitBurst: { key: 'rateLimitBurst', env: ['TRADETRAIL_RATE_LIMIT_BURST'], parse: integer(1, 10_000_000), default: 100_000 },
   maxConnections: { key: 'maxConnections', env: ['TRADETRAIL_MAX_CONNECTIONS'], parse: integer(1, 1_000_000), default: 4096 },
+  maxUnauthenticatedConnections: { key: 'maxUnauthenticatedConnections', env: ['TRADETRAIL_MAX_UNAUTHENTICATED_CONNECTIONS'], parse: integer(1, 1_000_000), default: 1024 },
+  maxUnauthenticatedPerAddress: { key: 'maxUnauthenticatedPerAddress', env: ['TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS'], parse: integer(1, 1_000_000), default: 256 },
+  // At most REQUEST_TIMEOUT_MS: Node refuses a head deadline longer than the whole request's.
+  headTimeoutMs: { key: 'headTimeoutMs', env: ['TRADETRAIL_HEAD_TIMEOUT'], parse: duration(REQUEST_TIMEOUT_MS), default: 10_000, flag: '--head-timeout' },
   minFreeBytes: { key: 'minFreeBytes', env: ['TRADETRAIL_MIN_FREE_BYTES'], parse: bytes, default: 256 * 1024 * 1024 },
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
-  checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration, default: 60_000 },
-  retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration), default: undefined, flag: '--retention' },
+  checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration(), default: 60_000 },
+  retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration()), default: undefined, flag: '--retention' },
   // CAT wants clocks within 50 ms of UTC.
   clockSkewMs: { key: 'clockSkewMs', env: ['TRADETRAIL_CLOCK_SKEW_MS'], parse: integer(0, 86_400_000), default: 50 },
   alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
@@ -181,6 +194,12 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw ERR_CONFIG_INVALID.create(config.tlsCert === undefined ? 'TRADETRAIL_TLS_CERT' : 'TRADETRAIL_TLS_KEY', '', 'TLS needs both a certificate and a key')
+  }
+  // Node refuses connections beyond maxConnections before the collector sees them: were the
+  // waiting ones allowed to fill every slot, no older one could be closed to let a producer in.
+  if ((config.maxUnauthenticatedConnections as number) >= (config.maxConnections as number)) {
+    throw ERR_CONFIG_INVALID.create('TRADETRAIL_MAX_UNAUTHENTICATED_CONNECTIONS', String(config.maxUnauthenticatedConnections),
+      `must be below TRADETRAIL_MAX_CONNECTIONS (${config.maxConnections}), so that producers always find a free connection`)
   }
   if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')

@@ -7,13 +7,12 @@
  * is stored.
  */
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { after, afterEach, before, test } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { MAX_DEPTH, PROJECT_PATTERN, SEVERITIES, TYPE_PATTERN, UUID_PATTERN, parseTimeBound, timestampKey } from '@tradetrail/core'
 import {
-  type CollectorProcess, closeHttp, deferredHooks, describeAnswer, http, type HttpAnswer, producerCounts, spawnCollector, testEvent,
+  type CollectorProcess, closeHttp, deferredHooks, describeAnswer, http, type HttpAnswer, producerCounts, rawRequest, spawnCollector, testEvent,
 } from '@tradetrail/test-support'
 
 const PROJECT = 'FuzzP'
@@ -281,30 +280,6 @@ test('random Content-Type, Content-Encoding and other headers with bad bodies ar
   }), { numRuns: 300 })
 })
 
-/** One HTTP/1.1 request written by hand, for framing no client library will send; the raw answer. */
-function rawRequest(head: string, body: Buffer): Promise<{ status: number; raw: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(c.port, '127.0.0.1', () => {
-      socket.write(head)
-      // Then close our side: a server waiting for a promised body learns it will not come.
-      socket.end(body)
-    })
-    let raw = ''
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new Error(`no answer within ${ANSWER_MS} ms to ${JSON.stringify(head.slice(0, 200))}`))
-    }, ANSWER_MS)
-    socket.setEncoding('utf8').on('data', (s: string) => { raw += s })
-    socket.on('error', () => {}) // a reset after the answer is fine; no answer fails below
-    socket.on('close', () => {
-      clearTimeout(timer)
-      const status = /^HTTP\/1\.1 (\d{3}) /.exec(raw)
-      if (status === null) reject(new Error(`the connection closed without an HTTP answer: ${JSON.stringify(raw.slice(0, 200))}`))
-      else resolve({ status: Number(status[1]), raw })
-    })
-  })
-}
-
 const mismatch = fc.tuple(
   fc.oneof(randomBytes.filter((b) => b.length > 1), randomJson.filter((s) => s.length < 100_000).map((s) => Buffer.from(s))),
   fc.oneof(
@@ -321,7 +296,7 @@ const rawHead = (length: string, chunked = false): string =>
 
 test('Content-Length mismatches are answered with a 4xx at once, never left hanging', async () => {
   await fc.assert(fc.asyncProperty(mismatch, async ([body, length, chunked]) => {
-    const { status, raw } = await rawRequest(rawHead(length(body.length), chunked), body)
+    const { status, raw } = await rawRequest(c.port, rawHead(length(body.length), chunked), body, ANSWER_MS)
     requests++
     assert.ok(status >= 400 && status < 500, `expected a 4xx, saw ${JSON.stringify(raw.slice(0, 300))}`)
   }), { numRuns: 200 })
@@ -329,7 +304,7 @@ test('Content-Length mismatches are answered with a 4xx at once, never left hang
 
 test('Content-Length mismatches are answered in the collector\'s error format', async () => {
   await fc.assert(fc.asyncProperty(mismatch, async ([body, length, chunked]) => {
-    const { raw } = await rawRequest(rawHead(length(body.length), chunked), body)
+    const { raw } = await rawRequest(c.port, rawHead(length(body.length), chunked), body, ANSWER_MS)
     const json = raw.slice(raw.indexOf('\r\n\r\n') + 4)
     assert.match(json, /"code":"TT_ERR_[A-Z_]+"/, `expected {"error":{"code":"TT_ERR_…"}}, saw ${JSON.stringify(raw.slice(0, 300))}`)
   }), { numRuns: 20 })

@@ -279,6 +279,7 @@ const DOCUMENTED: Array<[string, Family['type']]> = [
   ['tradetrail_chain_head_seq', 'gauge'],
   ['tradetrail_store_size_bytes', 'gauge'],
   ['tradetrail_http_requests_total', 'counter'],
+  ['tradetrail_connections_closed_total', 'counter'],
 ]
 
 test('/metrics needs a read token and parses as Prometheus text format with every documented metric', async () => {

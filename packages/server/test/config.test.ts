@@ -38,6 +38,20 @@ describe('collector configuration', () => {
     assert.equal(loadConfig({ env: { TRADETRAIL_CLOCK_SKEW_MS: '20' }, flags: { clockSkewMs: '100' } }).clockSkewMs, 100)
   })
 
+  it('bounds the wait for a request head and the connections waiting without a token, file < environment < flags', () => {
+    const defaults = loadConfig({ env: {} })
+    assert.deepEqual([defaults.headTimeoutMs, defaults.maxUnauthenticatedConnections, defaults.maxUnauthenticatedPerAddress], [10_000, 1024, 256])
+    const file = join(dir, 'connections.json')
+    writeFileSync(file, JSON.stringify({ headTimeoutMs: '5s', maxConnections: 64, maxUnauthenticatedConnections: 16, maxUnauthenticatedPerAddress: 4 }))
+    const fromFile = loadConfig({ file, env: {} })
+    assert.deepEqual([fromFile.headTimeoutMs, fromFile.maxUnauthenticatedConnections, fromFile.maxUnauthenticatedPerAddress], [5000, 16, 4])
+    const layered = loadConfig({
+      file, env: { TRADETRAIL_HEAD_TIMEOUT: '3s', TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS: '8' },
+      flags: { headTimeoutMs: '250ms', maxUnauthenticatedConnections: '32' },
+    })
+    assert.deepEqual([layered.headTimeoutMs, layered.maxUnauthenticatedConnections, layered.maxUnauthenticatedPerAddress], [250, 32, 8])
+  })
+
   it('names the variable, key or flag and the reason for every bad value', () => {
     const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
       [{ env: { TRADETRAIL_PORT: 'abc' } }, /TRADETRAIL_PORT="abc" must be a whole number/],
@@ -57,6 +71,10 @@ describe('collector configuration', () => {
       [{ env: {}, flags: { port: '-1' } }, /--port="-1"/],
       [{ env: {}, flags: { retentionMs: 'abc' } }, /--retention="abc"/],
       [{ env: {}, file: join(dir, 'missing.json') }, /config file .*missing\.json/],
+      [{ env: { TRADETRAIL_HEAD_TIMEOUT: '2m' } }, /TRADETRAIL_HEAD_TIMEOUT="2m" must be at most 60s/],
+      [{ env: {}, flags: { headTimeoutMs: 'soon' } }, /--head-timeout="soon" must be a duration/],
+      [{ env: { TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS: '0' } }, /TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS="0" must be from 1/],
+      [{ env: { TRADETRAIL_MAX_CONNECTIONS: '100' } }, /TRADETRAIL_MAX_UNAUTHENTICATED_CONNECTIONS="1024" must be below TRADETRAIL_MAX_CONNECTIONS \(100\)/],
     ]
     for (const [sources, message] of cases) {
       assert.throws(() => loadConfig(sources), (error: Error & { code?: string }) => {

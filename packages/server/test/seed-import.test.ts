@@ -5,8 +5,9 @@
  * importing a file again stores nothing twice.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, test, type TestContext } from 'node:test'
 import { type AppendResult, type PreparedEvent, type StoredEvent, TradetrailError } from '@tradetrail/core'
 import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
@@ -215,5 +216,20 @@ describe('tradetrail import', { concurrency: 2 }, () => {
       (error: unknown) => error instanceof TradetrailError && error.code === 'TT_ERR_IMPORT_READ' && error.message.startsWith(`cannot read ${missing}: ENOENT`),
     )
     assert.equal(appends, 0)
+  })
+
+  test('the README tour\'s imports run as written: the sample logs ship in examples/logs and import whole, even with --strict', async (t) => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url))
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const commands = [...readme.matchAll(/^npx tradetrail import (\S+)( [^#\n]*?)?\s*$/gm)]
+    assert.ok(commands.length >= 2, `the tour imports a seed 000 log and a seed 003 JSONL file; saw ${commands.length} import commands`)
+    const dataDir = freshDataDir(t)
+    for (const [command, file, flags] of commands) {
+      assert.match(file!, /^examples\//, `${command}: the tour imports a file shipped with the repository`)
+      const lines = readFileSync(join(root, file!), 'utf8').split('\n').filter((line) => line.trim() !== '').length
+      const result = await runCli(['import', join(root, file!), ...(flags ?? '').trim().split(/\s+/).filter(Boolean), '--strict', '--json'], { dataDir })
+      assert.equal(result.code, 0, `${command}: ${describeRun(result)}`)
+      assert.deepEqual(parseJson(result), { lines, accepted: lines, duplicates: 0, errors: [] }, command)
+    }
   })
 })

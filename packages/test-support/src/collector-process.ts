@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http'
+import { connect } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -66,8 +67,8 @@ export function collectorEnv(extra: CollectorOptions['env'] = {}): NodeJS.Proces
 
 const LISTENING = /Tradetrail collector listening on (https?:\/\/[^\s]+)/
 const TOKEN_LINE = /^ {2}token: +(tt_\S+)$/m
-/** The last line of the banner: the dashboard URL (first start) or the sign-in hint (later). */
-const BANNER_END = /^( {2}dashboard: |Dashboard: ).*\n/m
+/** The last line of the banner, at every start. */
+const BANNER_END = /^SDK and examples: .*\n/m
 
 /** Spawns `tradetrail serve --port 0` and resolves once its banner is printed. */
 export async function spawnCollector(owner: Hooks, options: CollectorOptions = {}): Promise<CollectorProcess> {
@@ -256,6 +257,32 @@ export function http(base: string, path: string, options: HttpOptions = {}): Pro
       reject(error)
     })
     req.end(body)
+  })
+}
+
+/**
+ * One HTTP/1.1 request written by hand, for framing or sizes no client library will send, then
+ * our side closed (a server waiting for a promised body learns it will not come); the raw answer.
+ */
+export function rawRequest(port: number, head: string, body: string | Buffer = '', timeoutMs = 30_000): Promise<{ status: number; raw: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(head)
+      socket.end(body)
+    })
+    let raw = ''
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(new Error(`no answer within ${timeoutMs} ms to ${JSON.stringify(head.slice(0, 200))}`))
+    }, timeoutMs)
+    socket.setEncoding('utf8').on('data', (s: string) => { raw += s })
+    socket.on('error', () => {}) // a reset after the answer is fine; no answer fails below
+    socket.on('close', () => {
+      clearTimeout(timer)
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(raw)
+      if (status === null) reject(new Error(`the connection closed without an HTTP answer: ${JSON.stringify(raw.slice(0, 200))}`))
+      else resolve({ status: Number(status[1]), raw })
+    })
   })
 }
 

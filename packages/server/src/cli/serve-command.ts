@@ -1,6 +1,19 @@
 import { globalOptions } from './cli-options.ts'
 import type { Command } from 'commander'
 
+interface ServeFlags {
+  host?: string
+  port?: string
+  tlsCert?: string
+  tlsKey?: string
+  retention?: string
+  clockSkewMs?: string
+  headTimeout?: string
+  maxUnauthenticatedConnections?: string
+  maxUnauthenticatedPerAddress?: string
+  strict?: boolean
+}
+
 export function registerServeCommand(program: Command): void {
   program.command('serve')
     .description('run the collector (HTTP API v1) on the data directory')
@@ -10,13 +23,17 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-key <file>', 'and this private key (PEM)')
     .option('--retention <age>', 'purge events older than this, daily (e.g. 5y)')
     .option('--clock-skew-ms <ms>', 'flag events clock_skew when their client\'s clock is off by more (default $TRADETRAIL_CLOCK_SKEW_MS or 50; 0 never)')
+    .option('--head-timeout <age>', 'close a connection whose request head is not complete this long after it opens (default $TRADETRAIL_HEAD_TIMEOUT or 10s)')
+    .option('--max-unauthenticated-connections <n>', 'most connections waiting for a request with a valid token (default 1024)')
+    .option('--max-unauthenticated-per-address <n>', 'the same, from one remote address (default 256)')
     .option('--strict', 'refuse to start on a data directory on tmpfs or under /tmp in a container')
-    .action(async (flags: { host?: string; port?: string; tlsCert?: string; tlsKey?: string; retention?: string; clockSkewMs?: string; strict?: boolean }, command: Command) => {
+    .action(async (flags: ServeFlags, command: Command) => {
       // Loaded here so that the other commands never pay for Fastify and prom-client.
       const { startCollector } = await import('../collector/serve.ts')
       const { config } = globalOptions(command, {
         host: flags.host, port: flags.port, strict: flags.strict,
-        tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs,
+        tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs, headTimeoutMs: flags.headTimeout,
+        maxUnauthenticatedConnections: flags.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: flags.maxUnauthenticatedPerAddress,
       })
       await startCollector(config)
       await new Promise(() => {}) // runs until a signal stops it (serve.ts exits the process)

@@ -4,13 +4,15 @@
  * tokens, operations), each handed its dependencies; `startCollector` in serve.ts is the
  * process around it.
  */
+import type { Socket } from 'node:net'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
-import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_BODY_INVALID, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
+import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
 import { authenticate } from '../auth/tokens.ts'
 import type { TokenCache } from '../auth/token-cache.ts'
-import type { TradetrailConfig } from '../config.ts'
+import { REQUEST_TIMEOUT_MS, type TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
-import { registerErrorHandling } from './http-errors.ts'
+import { ConnectionGate } from './connection-gate.ts'
+import { clientErrorHandler, registerErrorHandling } from './http-errors.ts'
 import { ingestRoutes } from './ingest-routes.ts'
 import type { CollectorMetrics } from './metrics.ts'
 import { operationsRoutes } from './operations-routes.ts'
@@ -60,13 +62,19 @@ export const WRITE: readonly Scope[] = ['ingest', 'admin']
 export const ADMIN: readonly Scope[] = ['admin']
 
 export function buildCollector(deps: CollectorDeps): Collector {
-  const { config, tokens, clock } = deps
+  const { config, tokens, clock, metrics } = deps
+  // Node checks the head deadline of every connection each interval: a quarter of the deadline
+  // keeps the overshoot small, and at most a second keeps the check cheap.
+  const deadlines = {
+    headersTimeout: config.headTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(config.headTimeoutMs / 4))),
+  }
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
     // One log line per request would cost more than the ingest itself; metrics count requests.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
-    requestTimeout: 60_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
@@ -74,15 +82,17 @@ export function buildCollector(deps: CollectorDeps): Collector {
     frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
       void reply.code(400).send({ error: ERR_QUERY_INVALID.create('url', `cannot be decoded (${error.code})`).toJSON() })
     },
-    // Requests too malformed for HTTP parsing never reach a route; the socket gets one JSON answer.
-    clientErrorHandler: (error: NodeJS.ErrnoException, socket: import('node:net').Socket) => {
-      if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy()
-      const body = JSON.stringify({ error: ERR_BODY_INVALID.create('http', error.code ?? 'parse error').toJSON() })
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
-    },
-    ...(deps.https ? { https: deps.https } : {}),
+    // Requests too large, too slow or too malformed for HTTP parsing never reach a route.
+    clientErrorHandler: clientErrorHandler({ headMs: config.headTimeoutMs, requestMs: REQUEST_TIMEOUT_MS }, (reason) => metrics.connectionsClosed.inc({ reason })),
+    // Under TLS the head deadline covers the handshake too.
+    ...(deps.https ? { https: { ...deps.https, ...deadlines, handshakeTimeout: config.headTimeoutMs } } : { http: deadlines }),
   } as FastifyServerOptions)
   app.server.maxConnections = config.maxConnections
+  const gate = new ConnectionGate(
+    { perAddress: config.maxUnauthenticatedPerAddress, overall: config.maxUnauthenticatedConnections },
+    () => metrics.connectionsClosed.inc({ reason: 'unauthenticated_limit' }),
+  )
+  app.server.on('connection', (socket: Socket) => gate.admit(socket))
 
   const limiter = new RateLimiter({ perSecond: config.rateLimitPerSecond, burst: config.rateLimitBurst, clock })
   const state = { ready: false }
@@ -101,6 +111,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     const scopes = request.routeOptions.config.scopes
     if (scopes === undefined) return
     const token = await authenticate(tokens, request.headers.authorization)
+    gate.trust(request.raw.socket)
     if (!scopes.includes(token.scope)) throw ERR_AUTH_SCOPE.create(token.scope, scopes.join(' or '))
     const wait = limiter.take(token.id)
     if (wait > 0) {
@@ -111,7 +122,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
     request.token = token
   })
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) })
+    metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) })
   })
 
   const routeDeps: RouteDeps = { config, trail: deps.trail, tokens, metrics: deps.metrics, clock, state }

@@ -21,6 +21,10 @@ export class CollectorMetrics {
     buckets: [1, 10, 100, 1000, 10_000, 50_000],
   })
   readonly headSeq = new Gauge({ name: 'tradetrail_chain_head_seq', help: 'seq of the newest stored event', registers: [this.registry] })
+  readonly connectionsClosed = new Counter({
+    name: 'tradetrail_connections_closed_total', registers: [this.registry], labelNames: ['reason'] as const,
+    help: 'Connections the collector closed before a request reached a route: malformed, header_too_large, timeout (a head or request too slow), unauthenticated_limit (the oldest waiting without a token, at a cap)',
+  })
   readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
 
   /** `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files). */

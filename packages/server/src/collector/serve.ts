@@ -1,13 +1,13 @@
 /**
- * `tradetrail serve`: the collector process. Opens the trail, creates the first admin token
- * when there is none (shown once, with a dashboard URL that signs in through the URL
- * fragment, which browsers never send to the server), listens, and on SIGTERM/SIGINT stops
- * accepting, commits what is in flight, records its shutdown and closes.
+ * `tradetrail serve`: the collector process. Opens the trail, listens, then — only once it
+ * listens, so that a start that fails never leaves a token nobody was shown — creates the
+ * first admin token when there is none, records it as `token_created` and shows it once. On
+ * SIGTERM/SIGINT it stops accepting, commits what is in flight, records its shutdown and closes.
  */
 import { readFileSync } from 'node:fs'
-import { type Clock, ERR_CONFIG_INVALID, SELF_PROJECT, formatMicros, systemClock } from '@tradetrail/core'
+import { type Clock, ERR_COLLECTOR_LISTEN, ERR_CONFIG_INVALID, SELF_PROJECT, formatMicros, systemClock } from '@tradetrail/core'
 import { TokenCache } from '../auth/token-cache.ts'
-import { issueToken } from '../auth/tokens.ts'
+import { issueToken, tokenId } from '../auth/tokens.ts'
 import type { TradetrailConfig } from '../config.ts'
 import { openTrail } from '../trail/open-trail.ts'
 import { buildCollector, type Collector } from './collector.ts'
@@ -17,7 +17,7 @@ export interface RunningCollector {
   collector: Collector
   /** Base URL, e.g. http://127.0.0.1:9324 */
   url: string
-  /** The first admin token, when this start created it. */
+  /** The first admin token, when this start created it (it is then in the banner). */
   initialToken: string | undefined
   /** Stops gracefully; resolves when everything is committed and closed. */
   stop(reason?: string): Promise<void>
@@ -77,35 +77,33 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
     }
   })
 
-  let initialToken: string | undefined
-  if ((await tokens.countActiveTokens()) === 0) {
-    initialToken = (await issueToken(tokens, { scope: 'admin', label: 'first admin token, created at first start' }, clock)).token
-  }
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
   try {
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     tokenWatch.close()
     await trail.close()
-    throw ERR_CONFIG_INVALID.create('--port', String(config.port), `cannot be listened on at ${config.host}: ${(error as Error).message}`)
+    throw ERR_COLLECTOR_LISTEN.create(`${host}:${config.port}`, (error as NodeJS.ErrnoException).code ?? (error as Error).message)
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const url = `${https ? 'https' : 'http'}://${host}:${port}`
   collector.state.ready = true
   await trail.record('boot', `Collector started on ${url}`, { version: VERSION, pid: process.pid, data_dir: trail.dataDir })
-  if (initialToken !== undefined) {
-    await trail.record('token_created', 'First admin token created at first start', { scope: 'admin' })
+  let initialToken: string | undefined
+  if ((await tokens.countActiveTokens()) === 0) {
+    const { token, ...info } = await issueToken(tokens, { scope: 'admin', label: 'first admin token, created at first start' }, clock)
+    await trail.record('token_created', `Token ${info.id} created (admin) at first start`, { ...info })
+    initialToken = token
   }
 
   print(`Tradetrail collector listening on ${url} (data in ${trail.dataDir})`)
   if (initialToken !== undefined) {
-    print(`First start: an admin token was created. It is shown this once; keep it somewhere safe.`)
-    print(`  token:     ${initialToken}`)
-    print(`  dashboard: ${url}/#token=${initialToken}`)
-  } else {
-    print(`Dashboard: ${url}/ (sign in with a read or admin token; "tradetrail token create --scope read" makes one)`)
+    print(`First start: admin token ${tokenId(initialToken)} was created. It is shown this once; keep it somewhere safe.`)
+    print(`  token: ${initialToken}`)
   }
+  print(`Tokens: tradetrail --data-dir ${trail.dataDir} token create --scope ingest --project NAME (one per bot; --scope admin for another admin token)`)
+  print(`SDK and examples: export TRADETRAIL_URL=${url} TRADETRAIL_TOKEN=<a token>; the HTTP API is in docs/api.md`)
 
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop requested'): Promise<void> => {
