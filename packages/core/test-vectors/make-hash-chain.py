@@ -119,7 +119,7 @@ def check_jcs_against_vectors() -> None:
 
 # --- The events -----------------------------------------------------------------------
 # Stored events without "hash". Between them they cover: optional fields absent and all
-# present, flags, a nanosecond and a "+00:00" ts (kept verbatim, never normalised),
+# present, flags, a submitter, a nanosecond and a "+00:00" ts (kept verbatim, never normalised),
 # non-ASCII and control characters in strings, nested data with keys whose UTF-16 order
 # differs from code-point order, numbers that need ECMAScript formatting, empty objects.
 
@@ -202,6 +202,19 @@ EVENTS = [
         },
         'metadata': {'trace': {'span': 'a1b2', 'parent': None}, 'retries': 3},
         'received_at': '2025-12-17T21:00:06.251000Z',
+    },
+    {
+        'seq': 6,
+        'id': '019b2e1c-f0a1-7002-9d19-ab7c6d5e4f56',
+        'ts': '2025-12-17T21:00:07.5Z',
+        'project': 'ScalperBot',
+        'type': 'order_filled',
+        'severity': 'info',
+        'message': 'Filled 50000 GBPUSD',
+        'data': {'symbol': 'GBPUSD', 'quantity': 50000, 'price': 1.2701},
+        'flags': ['privilege_violation'],
+        'received_at': '2025-12-17T21:00:07.502113Z',
+        'submitter': 'token:5b6b706c3c2f',
     },
 ]
 

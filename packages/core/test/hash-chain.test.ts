@@ -41,6 +41,7 @@ test('the vector file is consistent and covers what it claims', () => {
   assert.ok(events.some((e) => e.flags !== undefined && e.flags.length > 0), 'an event with flags')
   assert.ok(events.some((e) => /\.\d{9}Z$/.test(e.ts)), 'a nanosecond ts')
   assert.ok(events.some((e) => /[^\x00-\x7f]/.test(e.message)), 'a non-ASCII message')
+  assert.ok(events.some((e) => e.submitter !== undefined), 'an event with a submitter')
 })
 
 test('the genesis prev_hash is 32 zero bytes', () => {
@@ -130,6 +131,13 @@ test('changing any single field of an event changes its hash', () => {
     assert.ok(!seen.has(hash), `changing ${what} gives a hash of its own`)
     seen.add(hash)
   }
+})
+
+test('the submitter is covered by the hash: changed or removed, the hash changes', () => {
+  const submitted = vectors.events.find((e) => e.submitter !== undefined)!
+  const base = hashStoredEvent(GENESIS_HASH, submitted).toString('hex')
+  assert.notEqual(hashStoredEvent(GENESIS_HASH, { ...submitted, submitter: 'collector' }).toString('hex'), base)
+  assert.notEqual(hashStoredEvent(GENESIS_HASH, (({ submitter: _, ...e }) => e)(submitted)).toString('hex'), base)
 })
 
 test('flag order and content are covered by the hash', () => {

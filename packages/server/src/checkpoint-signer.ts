@@ -22,10 +22,16 @@ export function keyId(publicKey: KeyObject): string {
   return createHash('sha256').update(raw).digest('hex').slice(0, 16)
 }
 
-/** Whether `c` carries a valid signature by `publicKey`. */
+/**
+ * Whether `c` carries a valid signature by `publicKey`. The signature must be written exactly as
+ * sign() writes it (standard base64 with padding): Buffer.from() would also take URL-safe
+ * letters, missing padding and stray characters, which a verifier in another language need not.
+ */
 export function verifyCheckpoint(c: Checkpoint, publicKey: KeyObject): boolean {
   try {
-    return keyId(publicKey) === c.key_id && verify(null, checkpointPayload(c), publicKey, Buffer.from(c.signature, 'base64'))
+    const signature = Buffer.from(c.signature, 'base64')
+    return keyId(publicKey) === c.key_id && signature.toString('base64') === c.signature &&
+      verify(null, checkpointPayload(c), publicKey, signature)
   } catch {
     return false
   }

@@ -14,9 +14,12 @@ import { verifyCheckpoint } from './checkpoint-signer.ts'
 import { startThread } from './start-thread.ts'
 import { VERIFY_THREAD, VERIFY_THREAD_URL } from './trail/verify-thread.ts'
 
-export type VerifyProblemCode =
-  | 'hash_mismatch' | 'missing_event' | 'unexpected_event' | 'seq_mismatch' | 'checkpoint_mismatch' | 'checkpoint_signature'
-  | 'anchor_signature' | 'truncated'
+/** Every kind of problem verify names; docs/verification.md describes each (docs.test.ts holds it to this list). */
+export const VERIFY_PROBLEM_CODES = [
+  'hash_mismatch', 'missing_event', 'unexpected_event', 'seq_mismatch', 'checkpoint_mismatch', 'checkpoint_signature',
+  'anchor_signature', 'truncated',
+] as const
+export type VerifyProblemCode = (typeof VERIFY_PROBLEM_CODES)[number]
 
 export interface VerifyProblem {
   seq: number

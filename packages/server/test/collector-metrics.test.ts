@@ -1,11 +1,12 @@
 /**
  * Operations of a real collector process: /metrics parses as the Prometheus text exposition
- * format (checked by a strict parser written here, itself tested first), carries the documented
- * metrics, and its counters move as requests come in; a bad configuration value or an
+ * format (checked by a strict parser written here, itself tested first, and by promtool), carries
+ * exactly the metrics docs/api.md lists, and its counters move as requests come in; a bad configuration value or an
  * unusable data directory stops the start with one line naming the culprit.
  */
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test, type TestContext } from 'node:test'
 import {
@@ -270,28 +271,25 @@ function value(families: Map<string, Family>, name: string, labels: Record<strin
   return sample?.value ?? 0
 }
 
-const DOCUMENTED: Array<[string, Family['type']]> = [
-  ['tradetrail_events_ingested_total', 'counter'],
-  ['tradetrail_events_rejected_total', 'counter'],
-  ['tradetrail_events_duplicate_total', 'counter'],
-  ['tradetrail_commit_duration_seconds', 'histogram'],
-  ['audit_write_failures_total', 'counter'],
-  ['tradetrail_chain_head_seq', 'gauge'],
-  ['tradetrail_store_size_bytes', 'gauge'],
-  ['tradetrail_http_requests_total', 'counter'],
-  ['tradetrail_connections_closed_total', 'counter'],
-]
+/** The metrics table of docs/api.md: name and type of every metric the collector exposes. */
+const DOCUMENTED: ReadonlyMap<string, string> = new Map(
+  [...readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8').matchAll(/^\| `([a-zA-Z_:][a-zA-Z0-9_:]*)` \| (counter|gauge|histogram|summary) \|/gm)]
+    .map((m) => [m[1]!, m[2]!]),
+)
 
-test('/metrics needs a read token and parses as Prometheus text format with every documented metric', async () => {
+test('/metrics needs a read token, parses as Prometheus text format, and has exactly the metrics docs/api.md lists, with their types', async () => {
   assert.equal((await http(c.url, '/metrics')).status, 401)
   assert.equal((await http(c.url, '/metrics', { token: ingest })).status, 403)
   const families = await scrape()
+  assert.ok(DOCUMENTED.size >= 40, `the metrics table of docs/api.md is found: ${DOCUMENTED.size} rows`)
   for (const [name, type] of DOCUMENTED) {
     const family = families.get(name)
-    assert.ok(family, `metric ${name} is exposed; saw ${[...families.keys()].filter((n) => !n.startsWith('tradetrail_process_')).join(', ')}`)
+    assert.ok(family, `metric ${name} is exposed; saw ${[...families.keys()].join(', ')}`)
     assert.equal(family.type, type, `${name} is a ${type}`)
     assert.ok(family.help && family.help.length > 0, `${name} has HELP`)
   }
+  const undocumented = [...families.values()].filter((f) => !DOCUMENTED.has(f.name)).map((f) => `${f.name} (${f.type})`)
+  assert.deepEqual(undocumented, [], 'every exposed metric is in the table of docs/api.md')
   const buckets = families.get('tradetrail_commit_duration_seconds')!.samples.filter((s) => s.name.endsWith('_bucket'))
   assert.ok(buckets.length >= 5, `the commit histogram has buckets: ${buckets.map((b) => b.labels.le).join(', ')}`)
   assert.ok(value(families, 'tradetrail_commit_duration_seconds_count') >= 1, 'the boot record was committed')
@@ -332,6 +330,17 @@ test('the counters move as requests come in', async () => {
   assert.ok(value(m1, 'tradetrail_store_size_bytes') >= value(m0, 'tradetrail_store_size_bytes'))
   assert.equal(value(m1, 'audit_write_failures_total'), 0)
   assert.ok(value(m1, 'tradetrail_http_requests_total', { route: '/metrics', method: 'GET', status: '200' }) >= 1, 'scrapes are counted too')
+})
+
+test('promtool check metrics accepts /metrics: no gauge named like a counter, every name as Prometheus asks', async (t) => {
+  const answer = await http(c.url, '/metrics', { token: read })
+  assert.equal(answer.status, 200, describeAnswer(answer))
+  const result = spawnSync('promtool', ['check', 'metrics'], { input: answer.text, encoding: 'utf8' })
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    if (process.env.CI === 'true') throw new Error('promtool is missing under CI: .ci/run installs it (Debian package prometheus)')
+    return t.skip('promtool is not installed (apt-get install prometheus): METRIC NAMES NOT CHECKED BY PROMTOOL')
+  }
+  assert.equal(result.status, 0, `promtool check metrics exit code; its complaints: ${result.stdout}${result.stderr}`)
 })
 
 /** `tradetrail serve` that must refuse to start: exit non-zero with one line on stderr. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { listErrorCodes } from '@tradetrail/core'
 
@@ -22,5 +22,25 @@ test('docs/operations.md names every collector setting and each of its variables
   for (const setting of describeSettings()) {
     assert.ok(operations.includes(`\`${setting.key}\``), `setting ${setting.key} is missing from the configuration table`)
     for (const name of setting.env) assert.ok(operations.includes(`\`${name}\``), `${name} (${setting.key}) is missing from docs/operations.md`)
+  }
+})
+
+const verification = readFileSync(new URL('../../../docs/verification.md', import.meta.url), 'utf8')
+
+test('docs/verification.md describes every kind of problem verify reports, and no other', async () => {
+  const { VERIFY_PROBLEM_CODES } = await import('../src/verify-trail.ts')
+  const table = verification.slice(verification.indexOf('### Problem kinds'), verification.indexOf('### The report'))
+  const documented = [...table.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1])
+  assert.deepEqual([...documented].sort(), [...VERIFY_PROBLEM_CODES].sort())
+})
+
+test('docs/test-vectors holds byte-identical copies of every known-answer vector file of packages/core/test-vectors', () => {
+  const originals = new URL('../../core/test-vectors/', import.meta.url)
+  const copies = new URL('../../../docs/test-vectors/', import.meta.url)
+  const vectorFiles = (dir: URL): string[] => readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+  assert.deepEqual(readdirSync(copies).sort(), vectorFiles(originals), 'docs/test-vectors has the same files (cp packages/core/test-vectors/*.json docs/test-vectors/)')
+  for (const name of vectorFiles(originals)) {
+    assert.ok(readFileSync(new URL(name, copies)).equals(readFileSync(new URL(name, originals))), `docs/test-vectors/${name} differs from packages/core/test-vectors/${name}: copy it again`)
+    assert.ok(verification.includes(`test-vectors/${name}`), `docs/verification.md describes ${name}`)
   }
 })

@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, test, type TestContext } from 'node:test'
+import { after, before, describe, test } from 'node:test'
 import Database from 'better-sqlite3'
 import { ManualClock, canonicalEventText, chainHash, formatMicros, systemClock, validateBatch } from '@tradetrail/core'
 import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
 import { CheckpointSigner } from '../src/checkpoint-signer.ts'
 import { SqliteEventStore } from '../src/stores/sqlite/sqlite-event-store.ts'
 import { DATABASE_FILE } from '../src/trail/open-trail.ts'
+import { type EventRow, editBody, rechain, tamper, tampered } from './helpers/tamper.ts'
 import { copyDataDir, snapshotTrail, writeTrail } from './helpers/trail.ts'
 
 const SEVERITY_NAMES = ['debug', 'info', 'info', 'notice', 'warning', 'error'] as const
@@ -60,42 +61,6 @@ before(async () => {
   assert.equal(snapshotTrail(crashedTrail).events.length, 50)
 })
 
-/** Opens the trail's SQLite file as an attacker would: triggers dropped, then raw SQL. */
-function tamper(dataDir: string, edit: (db: Database.Database) => void): void {
-  const db = new Database(join(dataDir, DATABASE_FILE))
-  try {
-    db.exec('DROP TRIGGER events_append_only; DROP TRIGGER events_purge_only;')
-    edit(db)
-  } finally {
-    db.close()
-  }
-}
-
-interface EventRow {
-  seq: number; id: string; ts_key: string; project: string; type: string; severity: number; source: string | null
-  /** The canonical JSON the hash covers. */
-  body: string
-  hash: Buffer
-}
-
-/** Recomputes every hash from `fromSeq` on with the core's chainHash, so that the chain itself is consistent again. */
-function rechain(db: Database.Database, fromSeq: number): void {
-  const rows = db.prepare('SELECT * FROM events WHERE seq >= ? - 1 ORDER BY seq').all(fromSeq) as EventRow[]
-  let prev = rows[0]!.hash
-  const update = db.prepare('UPDATE events SET hash = ? WHERE seq = ?')
-  for (const row of rows.slice(1)) {
-    prev = chainHash(prev, row.body)
-    update.run(prev, row.seq)
-  }
-}
-
-/** Replaces `from` with `to` in the stored text of event `seq` (and checks that it was there). */
-function editBody(db: Database.Database, seq: number, from: string, to: string): void {
-  const { body } = db.prepare('SELECT body FROM events WHERE seq = ?').get(seq) as { body: string }
-  assert.ok(body.includes(from), `${from} in ${body}`)
-  db.prepare('UPDATE events SET body = ? WHERE seq = ?').run(body.replace(from, to), seq)
-}
-
 /** Moves the rows with seq >= `at` one up, leaving seq `at` free. */
 function makeRoomAt(db: Database.Database, at: number): void {
   db.prepare('UPDATE events SET seq = -(seq + 1) WHERE seq >= ?').run(at)
@@ -127,13 +92,6 @@ async function assertVerifyFails(dataDir: string, expected: Expectation, extraAr
   const lines = errorLines(result.stderr)
   assert.equal(lines.length, 1, `one line on stderr: ${JSON.stringify(lines)}`)
   assert.match(lines[0]!, new RegExp(`verification failed at seq ${expected.seq}\\b.*\\(${expected.code}\\)$`))
-}
-
-/** A copy of `template` tampered by `edit`, owned by test `t`. */
-function tampered(t: TestContext, template: string, edit: (db: Database.Database) => void): string {
-  const dataDir = copyDataDir(t, template, 'tt-tamper')
-  tamper(dataDir, edit)
-  return dataDir
 }
 
 describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {

@@ -30,6 +30,19 @@ export class CollectorMetrics {
   /** `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files). */
   constructor(storeSizeBytes: () => number) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_process_' })
+    // prom-client names three gauges `…_total`, a suffix Prometheus keeps for counters
+    // (`promtool check metrics` refuses them): they are exposed as `…_all` instead.
+    for (const what of ['handles', 'requests', 'resources']) {
+      const total = this.registry.getSingleMetric(`tradetrail_process_nodejs_active_${what}_total`)
+      if (total === undefined) continue // a Node.js without the API behind it
+      this.registry.removeSingleMetric(`tradetrail_process_nodejs_active_${what}_total`)
+      new Gauge({
+        name: `tradetrail_process_nodejs_active_${what}_all`, help: `Active ${what} of every type`, registers: [this.registry],
+        async collect() {
+          this.set((await total.get()).values[0]?.value ?? 0)
+        },
+      })
+    }
     new Gauge({
       name: 'tradetrail_store_size_bytes', help: 'Bytes the trail takes on disk', registers: [this.registry],
       collect() {
