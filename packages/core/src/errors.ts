@@ -191,7 +191,6 @@ export const ERR_RETENTION_INVALID = define('TT_ERR_RETENTION_INVALID', 400, (re
 // Import.
 export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: string, count: number, first: string) =>
   `${file}: ${count} bad line${count === 1 ? '' : 's'}, nothing imported (--strict); first: ${first}`)
-export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, reason: string) => `cannot read ${file}: ${reason}`)
 
 // Command line and configuration.
 export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: string, value: string, reason: string) =>
@@ -208,7 +207,24 @@ export const CLI_RULES = {
 /** A command-line flag with a wrong value (the CLI exits 2); `value`, when given, is quoted as data. */
 export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (flag: string, rule: string, value?: string) =>
   `${flag} ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
+// Files named on the command line (import FILE, --out, --public-key, --checkpoints). The OS
+// conditions met there each have a code (os-errors.ts maps them); TT_ERR_FILE_ACCESS is the rest.
+/** What the command wanted to do with the file. */
+export type FileAccess = 'read' | 'write' | 'use'
 export const ERR_FILE_ACCESS = define('TT_ERR_FILE_ACCESS', 500, (path: string, reason: string) => `cannot use ${path}: ${reason}`)
+export const ERR_FILE_NOT_FOUND = define('TT_ERR_FILE_NOT_FOUND', 404, (path: string, errno: 'ENOENT' | 'ENOTDIR', access: FileAccess) => errno === 'ENOTDIR'
+  ? `${path} cannot exist: a part of its path is a file, not a directory (ENOTDIR); check the path`
+  : access === 'write' ? `${path} cannot be created: its directory does not exist (ENOENT); check the path, or create the directory`
+    : `${path} does not exist (ENOENT); check the path`)
+export const ERR_FILE_IS_DIRECTORY = define('TT_ERR_FILE_IS_DIRECTORY', 400, (path: string) =>
+  `${path} is a directory (EISDIR); name a file`)
+export const ERR_FILE_PERMISSION = define('TT_ERR_FILE_PERMISSION', 403, (path: string, errno: string, access: FileAccess) =>
+  `this user may not ${access} ${path} (${errno}); change its permissions, run as a user who may, or choose another path`)
+export const ERR_FILE_READ_ONLY = define('TT_ERR_FILE_READ_ONLY', 403, (path: string) =>
+  `${path} is on a read-only file system (EROFS); choose a path on a writable volume`)
+export const ERR_FILE_DISK_FULL = define('TT_ERR_FILE_DISK_FULL', 507, (path: string, errno: string) =>
+  `the disk holding ${path} is full (${errno}); what was written there is incomplete. Make room, then run the command again`)
+
 
 // A collector called over HTTP (the SDK, `tradetrail token … --url`).
 /** `cause` is the system error code: ENOTFOUND, EAI_AGAIN, ECONNREFUSED, ETIMEDOUT, ECONNRESET, … */

@@ -1,11 +1,13 @@
 /**
  * The collector's one error handler: every failure is answered
  * `{ "error": { "code", "message", "problems"? } }` with a stable TT_ERR code. Fastify's own
- * errors (body too large, bad media type, …) are translated into the registry's codes.
+ * errors (body too large, bad media type, …) are translated into the registry's codes, and so
+ * is an OS condition met on the trail's files (core's os-errors.ts, as the CLI maps its own).
  */
 import type { FastifyError, FastifyInstance } from 'fastify'
 import {
   ERR_BODY_INVALID, ERR_BODY_TOO_LARGE, ERR_COLLECTOR_INTERNAL, ERR_COLLECTOR_UNAVAILABLE, ERR_ROUTE_NOT_FOUND, ERR_UNSUPPORTED_MEDIA, TradetrailError,
+  storeFileError,
 } from '@tradetrail/core'
 
 export function toTradetrailError(error: FastifyError & { code?: string }, bodyLimit: number, requestId: string): TradetrailError {
@@ -32,6 +34,8 @@ export function toTradetrailError(error: FastifyError & { code?: string }, bodyL
     case 'FST_ERR_QSP_INVALID_QUERYSTRING':
       return ERR_BODY_INVALID.create('query')
   }
+  const os = storeFileError(error)
+  if (os !== undefined) return os
   if (error.statusCode === 503) return ERR_COLLECTOR_UNAVAILABLE.create()
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return ERR_BODY_INVALID.create('refused', error.message)
