@@ -5,8 +5,8 @@
  * process around it.
  */
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
-import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_BODY_INVALID, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
-import { authenticate } from '../auth/tokens.ts'
+import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_AUTH_WHOLE_TRAIL, ERR_BODY_INVALID, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
+import { authenticate, readableProjects } from '../auth/tokens.ts'
 import type { TokenCache } from '../auth/token-cache.ts'
 import type { TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
@@ -28,6 +28,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scopes allowed on the route; absent means public. */
     scopes?: readonly Scope[]
+    /** The route answers about the events of every project: a read token limited to projects is refused. */
+    wholeTrail?: boolean
     /** Take the arrival time (request.arrivedMicros) before anything else runs. */
     stampArrival?: boolean
   }
@@ -100,8 +102,10 @@ export function buildCollector(deps: CollectorDeps): Collector {
   app.addHook('onRequest', async (request, reply) => {
     const scopes = request.routeOptions.config.scopes
     if (scopes === undefined) return
-    const token = await authenticate(tokens, request.headers.authorization)
+    const token = await authenticate(tokens, request.headers.authorization, clock)
     if (!scopes.includes(token.scope)) throw ERR_AUTH_SCOPE.create(token.scope, scopes.join(' or '))
+    const limited = readableProjects(token)
+    if (limited !== undefined && request.routeOptions.config.wholeTrail === true) throw ERR_AUTH_WHOLE_TRAIL.create(limited)
     const wait = limiter.take(token.id)
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait))
