@@ -92,10 +92,17 @@ export const ERR_BATCH_TOO_LARGE = define('TT_ERR_BATCH_TOO_LARGE', 413, (count:
 export const ERR_AUTH_MISSING = define('TT_ERR_AUTH_MISSING', 401, () =>
   'a token is required: send "Authorization: Bearer <token>" (create one with "tradetrail token create")')
 export const ERR_AUTH_INVALID = define('TT_ERR_AUTH_INVALID', 401, (reason: string) => `the token is not valid: ${reason}`)
+/** `replacedBy`: the token issued when this one was rotated, whose grace period then ended at `at`. */
+export const ERR_AUTH_EXPIRED = define('TT_ERR_AUTH_EXPIRED', 401, (id: string, at: string, replacedBy: string | null) => replacedBy === null
+  ? `token ${id} expired at ${at}; ask an admin for a new one ("tradetrail token create", or "tradetrail token rotate" before a token expires)`
+  : `token ${id} was rotated to token ${replacedBy}, and its grace period ended at ${at}; use the new token`)
 export const ERR_AUTH_SCOPE = define('TT_ERR_AUTH_SCOPE', 403, (scope: string, needed: string) =>
   `this token's scope "${scope}" does not allow this; it needs a token with scope ${needed}`)
-export const ERR_AUTH_PROJECT = define('TT_ERR_AUTH_PROJECT', 403, (project: string) =>
-  `this token may not write events of project "${project}"; use a token created with --project ${project}`)
+export const ERR_AUTH_PROJECT = define('TT_ERR_AUTH_PROJECT', 403, (project: string, access: 'write' | 'read' = 'write') => access === 'write'
+  ? `this token may not write events of project "${project}"; use a token created with --project ${project}`
+  : `this token may not read project "${project}"; it reads only the projects it was created with ("tradetrail token list" shows them)`)
+export const ERR_AUTH_WHOLE_TRAIL = define('TT_ERR_AUTH_WHOLE_TRAIL', 403, (projects: readonly string[]) =>
+  `this token reads only ${projects.length === 1 ? 'project' : 'projects'} ${projects.join(', ')}, and this endpoint covers the events of every project; use a read token for every project`)
 export const ERR_AUTH_RESERVED_PROJECT = define('TT_ERR_AUTH_RESERVED_PROJECT', 403, (project: string) =>
   `project "${project}" is reserved for Tradetrail's own records (start, stop, tokens, verification, retention); no token may write it or be bound to it`)
 export const ERR_AUTH_RATE_LIMITED = define('TT_ERR_AUTH_RATE_LIMITED', 429, (retryAfterS: number) =>
@@ -103,7 +110,8 @@ export const ERR_AUTH_RATE_LIMITED = define('TT_ERR_AUTH_RATE_LIMITED', 429, (re
 
 // Token requests (POST /v1/tokens, `tradetrail token create|revoke`).
 const TOKEN_FIELD_RULES = {
-  unknown: 'is not a token field; send only "scope", "projects", "privileges" and "label"',
+  unknown: 'is not a token field; send only "scope", "projects", "privileges", "label", "expires_in" and "expires_at"',
+  unknownRotation: 'is not a field of a rotation; send only "grace", "expires_in" and "expires_at"',
   strings: 'must be an array of strings',
   string: 'must be a string (or null)',
   tooLong: 'must be at most 200 characters',
@@ -111,19 +119,38 @@ const TOKEN_FIELD_RULES = {
 /** What is wrong with one field of a token request. */
 export type TokenFieldRule = keyof typeof TOKEN_FIELD_RULES
 export const ERR_TOKEN_BODY = define('TT_ERR_TOKEN_BODY', 400, () =>
-  'the body must be a JSON object {"scope", "projects", "privileges", "label"}')
+  'the body must be a JSON object: {"scope", "projects", "privileges", "label", "expires_in", "expires_at"} to create a token, {"grace", "expires_in", "expires_at"} to rotate one')
 export const ERR_TOKEN_FIELD = define('TT_ERR_TOKEN_FIELD', 400, (field: string, rule: TokenFieldRule) =>
   `"${field.slice(0, 40)}" ${TOKEN_FIELD_RULES[rule]}`)
 export const ERR_TOKEN_SCOPE = define('TT_ERR_TOKEN_SCOPE', 400, (scope: unknown, known: readonly string[]) =>
   `scope ${JSON.stringify(scope)?.slice(0, 40) ?? 'is missing'}${scope === undefined ? '' : ' is not known'}; it must be one of ${known.join(', ')}`)
 export const ERR_TOKEN_PROJECT_MISSING = define('TT_ERR_TOKEN_PROJECT_MISSING', 400, () =>
   'an ingest token needs at least one project (--project NAME, or --project "*" for any)')
-export const ERR_TOKEN_NOT_INGEST = define('TT_ERR_TOKEN_NOT_INGEST', 400, (scope: string) =>
-  `projects and privileges apply to ingest tokens only; drop them from this ${scope} token, or use scope ingest`)
+export const ERR_TOKEN_NOT_INGEST = define('TT_ERR_TOKEN_NOT_INGEST', 400, (scope: string, what: 'projects' | 'privileges') => what === 'privileges'
+  ? `privileges apply to ingest tokens only; drop them from this ${scope} token, or use scope ingest`
+  : `projects apply to ingest and read tokens only; drop them from this ${scope} token, which covers every project`)
 export const ERR_TOKEN_PROJECT = define('TT_ERR_TOKEN_PROJECT', 400, (project: string) =>
   `project ${JSON.stringify(project.slice(0, 80))} must be "*" or 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"`)
 export const ERR_TOKEN_PRIVILEGE = define('TT_ERR_TOKEN_PRIVILEGE', 400, (privilege: string) =>
   `privilege ${JSON.stringify(privilege.slice(0, 80))} must look like execute_trade (a lower-case letter, then up to 63 of a-z 0-9 _ . : -)`)
+const TOKEN_TIME_FIELDS = { expires_in: 'expires_in (--expires-in)', expires_at: 'expires_at (--expires-at)', grace: 'grace (--grace)' } as const
+const TOKEN_TIME_RULES = {
+  duration: 'must be a duration such as 12h, 30d or 1y',
+  grace: 'must be a duration such as 0s, 30m, 24h or 7d',
+  time: 'must be an RFC 3339 UTC time such as 2026-06-30T00:00:00Z',
+  past: 'must be in the future',
+  both: 'and expires_in (--expires-in) exclude each other; give one',
+} as const
+/** The time fields of a token request, and what is wrong with one. */
+export type TokenTimeField = keyof typeof TOKEN_TIME_FIELDS
+export type TokenTimeRule = keyof typeof TOKEN_TIME_RULES
+export const ERR_TOKEN_TIME = define('TT_ERR_TOKEN_TIME', 400, (field: TokenTimeField, rule: TokenTimeRule, value?: string) =>
+  `${TOKEN_TIME_FIELDS[field]} ${TOKEN_TIME_RULES[rule]}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
+/** A rotation of a token that no longer works; `detail` is the time it stopped, or the id it was rotated to. */
+export const ERR_TOKEN_NOT_ACTIVE = define('TT_ERR_TOKEN_NOT_ACTIVE', 409, (id: string, state: 'revoked' | 'expired' | 'replaced', detail: string) =>
+  state === 'replaced'
+    ? `token ${id} was rotated to token ${detail} already; rotate ${detail} instead`
+    : `token ${id} ${state === 'revoked' ? 'was revoked' : 'expired'} at ${detail}, so it cannot be rotated; create a new token instead`)
 export const ERR_TOKEN_NOT_FOUND = define('TT_ERR_TOKEN_NOT_FOUND', 404, (id: string) =>
   `token ${id.slice(0, 40)} was not found; list the tokens with "tradetrail token list" (or GET /v1/tokens) and use an id from there`)
 
@@ -203,7 +230,6 @@ export const ERR_RETENTION_INVALID = define('TT_ERR_RETENTION_INVALID', 400, (re
 // Import.
 export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: string, count: number, first: string) =>
   `${file}: ${count} bad line${count === 1 ? '' : 's'}, nothing imported (--strict); first: ${first}`)
-export const ERR_IMPORT_READ = define('TT_ERR_IMPORT_READ', 400, (file: string, reason: string) => `cannot read ${file}: ${reason}`)
 
 // Command line and configuration.
 export const ERR_CONFIG_INVALID = define('TT_ERR_CONFIG_INVALID', 500, (source: string, value: string, reason: string) =>
@@ -220,7 +246,24 @@ export const CLI_RULES = {
 /** A command-line flag with a wrong value (the CLI exits 2); `value`, when given, is quoted as data. */
 export const ERR_CLI_USAGE = define('TT_ERR_CLI_USAGE', 400, (flag: string, rule: string, value?: string) =>
   `${flag} ${rule}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
+
+// Files named on the command line (import FILE, --out, --public-key, --checkpoints). The OS
+// conditions met there each have a code (os-errors.ts maps them); TT_ERR_FILE_ACCESS is the rest.
+/** What the command wanted to do with the file. */
+export type FileAccess = 'read' | 'write' | 'use'
 export const ERR_FILE_ACCESS = define('TT_ERR_FILE_ACCESS', 500, (path: string, reason: string) => `cannot use ${path}: ${reason}`)
+export const ERR_FILE_NOT_FOUND = define('TT_ERR_FILE_NOT_FOUND', 404, (path: string, errno: 'ENOENT' | 'ENOTDIR', access: FileAccess) => errno === 'ENOTDIR'
+  ? `${path} cannot exist: a part of its path is a file, not a directory (ENOTDIR); check the path`
+  : access === 'write' ? `${path} cannot be created: its directory does not exist (ENOENT); check the path, or create the directory`
+    : `${path} does not exist (ENOENT); check the path`)
+export const ERR_FILE_IS_DIRECTORY = define('TT_ERR_FILE_IS_DIRECTORY', 400, (path: string) =>
+  `${path} is a directory (EISDIR); name a file`)
+export const ERR_FILE_PERMISSION = define('TT_ERR_FILE_PERMISSION', 403, (path: string, errno: string, access: FileAccess) =>
+  `this user may not ${access} ${path} (${errno}); change its permissions, run as a user who may, or choose another path`)
+export const ERR_FILE_READ_ONLY = define('TT_ERR_FILE_READ_ONLY', 403, (path: string) =>
+  `${path} is on a read-only file system (EROFS); choose a path on a writable volume`)
+export const ERR_FILE_DISK_FULL = define('TT_ERR_FILE_DISK_FULL', 507, (path: string, errno: string) =>
+  `the disk holding ${path} is full (${errno}); what was written there is incomplete. Make room, then run the command again`)
 
 // A collector called over HTTP (the SDK, `tradetrail token … --url`).
 /** `cause` is the system error code: ENOTFOUND, EAI_AGAIN, ECONNREFUSED, ETIMEDOUT, ECONNRESET, … */

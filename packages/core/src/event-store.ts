@@ -26,6 +26,8 @@ export interface AppendResult {
 /** Filters shared by queries, stats, exports and the live stream. Time bounds are timestamp keys (timestamp.ts). */
 export interface EventFilter {
   project?: string
+  /** Only events of these projects (a read token limited to projects); an empty list matches nothing. */
+  projects?: readonly string[]
   type?: string
   /** Minimum severity. */
   severity?: Severity

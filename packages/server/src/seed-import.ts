@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import {
-  type AppendResult, ERR_IMPORT_INVALID, ERR_IMPORT_READ, type PreparedEvent, type Problem, SERVER_FIELDS,
-  derivedUuidv7, formatNanos, prepareEvent, timestampKey, timestampMillis,
+  type AppendResult, ERR_IMPORT_INVALID, type PreparedEvent, type Problem, SERVER_FIELDS,
+  derivedUuidv7, fileError, formatNanos, prepareEvent, timestampKey, timestampMillis,
 } from '@tradetrail/core'
 
 export interface ImportOptions {
@@ -135,30 +135,39 @@ export async function importFile(options: ImportOptions): Promise<ImportResult> 
     batch = []
   }
   const input = createReadStream(options.path, { encoding: 'utf8' })
+  // An OS failure of the file (missing, a directory, unreadable, an I/O error) gets its TT_ERR_FILE_* code, at open or while reading.
+  let readError: unknown
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve())
-    input.once('error', (error) => reject(ERR_IMPORT_READ.create(options.path, error.message)))
+    input.on('error', (error) => {
+      readError = error
+      reject(error)
+    })
   })
-  await opened
   const problems: Problem[] = []
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    result.lines++
-    if (line.trim() === '') continue
-    const occurrence = (seen.get(line) ?? 0) + 1
-    seen.set(line, occurrence)
-    const raw = parseImportLine(line, project, occurrence)
-    if (typeof raw === 'string') {
-      result.errors.push({ line: result.lines, message: raw })
-      continue
+  try {
+    await opened
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+      result.lines++
+      if (line.trim() === '') continue
+      const occurrence = (seen.get(line) ?? 0) + 1
+      seen.set(line, occurrence)
+      const raw = parseImportLine(line, project, occurrence)
+      if (typeof raw === 'string') {
+        result.errors.push({ line: result.lines, message: raw })
+        continue
+      }
+      problems.length = 0
+      const event = prepareEvent(raw, 0, options.nowMicros, problems)
+      if (event === undefined) {
+        result.errors.push({ line: result.lines, message: problems.map((p) => `${p.message} (${p.code})`).join('; ') })
+        continue
+      }
+      batch.push(event)
+      if (!options.strict && batch.length >= batchSize) await flush()
     }
-    problems.length = 0
-    const event = prepareEvent(raw, 0, options.nowMicros, problems)
-    if (event === undefined) {
-      result.errors.push({ line: result.lines, message: problems.map((p) => `${p.message} (${p.code})`).join('; ') })
-      continue
-    }
-    batch.push(event)
-    if (!options.strict && batch.length >= batchSize) await flush()
+  } catch (error) {
+    throw error === readError ? fileError(error, 'read', options.path) ?? error : error
   }
   if (options.strict && result.errors.length > 0) {
     const first = result.errors[0]!

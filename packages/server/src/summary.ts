@@ -3,7 +3,7 @@
  * project, type and severity, failures and errors first, then the most recent actions.
  * The CLI prints it; the scheduler and notifiers deliver it.
  */
-import { CLI_RULES, ERR_CLI_USAGE, type EventStore, SEVERITIES, type Stats, type StoredEvent, timestampKey } from '@tradetrail/core'
+import { CLI_RULES, ERR_CLI_USAGE, type EventFilter, type EventStore, SEVERITIES, type Stats, type StoredEvent, timestampKey } from '@tradetrail/core'
 
 export const SUMMARY_PERIODS = ['day', 'week', 'month'] as const
 export type SummaryPeriod = (typeof SUMMARY_PERIODS)[number]
@@ -65,6 +65,8 @@ export interface SummaryOptions {
   period: SummaryPeriod
   /** `YYYY-MM-DD` inside the period. */
   date: string
+  /** Only the events this filter lets through (the projects a read token may see). */
+  filter?: EventFilter
   /** Product or desk name in the title. */
   name?: string
   problemLimit?: number
@@ -74,7 +76,7 @@ export interface SummaryOptions {
 export async function buildSummary(options: SummaryOptions): Promise<Summary> {
   const { store } = options
   const range = summaryRange(options.period, options.date)
-  const filter = { since: range.since, until: range.until }
+  const filter = { ...options.filter, since: range.since, until: range.until }
   const [stats, problems, recent] = await Promise.all([
     store.stats(filter),
     store.query({ ...filter, severity: 'error', limit: options.problemLimit ?? 20 }),

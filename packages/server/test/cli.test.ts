@@ -117,6 +117,15 @@ function unusableDataDir(t: TestContext): string {
   return join(file, 'data')
 }
 
+/** A file path this user may not create: under a directory without write permission, or for root in sysfs, which refuses new files to root too. */
+function unwritableFile(t: TestContext): string {
+  if (!permissionsApply) return '/sys/tradetrail-export.jsonl'
+  const parent = join(tempDir(t, 'tt-unwritable'), 'read-only')
+  mkdirSync(parent)
+  chmodSync(parent, 0o500)
+  return join(parent, 'trail.jsonl')
+}
+
 /** RFC 4180 parser (quoted fields may hold commas, quotes and line breaks). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = []
@@ -337,7 +346,19 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
 
     badInputTest('verify', {
       what: 'a --public-key file that does not exist', args: ['verify', '--public-key', '/nonexistent/key.pem'], code: 1,
-      says: [/\/nonexistent\/key\.pem/, /not a readable PEM public key/, /no such file/, /TT_ERR_FILE_ACCESS/],
+      says: [/\/nonexistent\/key\.pem does not exist \(ENOENT\)/, /TT_ERR_FILE_NOT_FOUND/],
+    })
+    badInputTest('verify', {
+      what: 'a --checkpoints export that is a directory', args: (t) => ['verify', '--checkpoints', tempDir(t, 'tt-checkpoints-dir')], code: 1,
+      says: [/is a directory \(EISDIR\)/, /TT_ERR_FILE_IS_DIRECTORY/],
+    })
+    badInputTest('verify', {
+      what: 'a --public-key file that holds no key', code: 1, says: [/not a readable PEM public key/, /TT_ERR_FILE_ACCESS/],
+      args: (t) => {
+        const file = join(tempDir(t, 'tt-bad-key'), 'key.pem')
+        writeFileSync(file, 'not a key\n')
+        return ['verify', '--public-key', file]
+      },
     })
   })
 
@@ -366,13 +387,42 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       assert.deepEqual(jsonLines(readFileSync(out, 'utf8')), expected)
     })
 
+    // Each OS condition an --out can meet, produced for real here (EROFS needs a read-only mount: os-errors.test.ts maps it).
     badInputTest('export', {
-      what: '--out to a path that cannot be written', code: 1, says: [/cannot be written/, /not-a-dir\/trail\.csv/, /TT_ERR_FILE_ACCESS/],
+      what: '--out under a regular file (ENOTDIR)', code: 1, says: [/not-a-dir\/trail\.csv cannot exist: a part of its path is a file/, /TT_ERR_FILE_NOT_FOUND/],
       args: (t) => {
         const file = join(tempDir(t, 'tt-export-bad'), 'not-a-dir')
         writeFileSync(file, 'x')
         return ['export', '--format', 'csv', '--out', join(file, 'trail.csv')]
       },
+    })
+    badInputTest('export', {
+      what: '--out in a directory that does not exist (ENOENT)', code: 1,
+      says: [/no-such-dir\/trail\.jsonl cannot be created: its directory does not exist \(ENOENT\)/, /TT_ERR_FILE_NOT_FOUND/],
+      args: (t) => ['export', '--out', join(tempDir(t, 'tt-export-missing'), 'no-such-dir', 'trail.jsonl')],
+    })
+    badInputTest('export', {
+      what: '--out naming a directory (EISDIR)', code: 1, says: [/tt-export-dir[^ ]* is a directory \(EISDIR\)/, /TT_ERR_FILE_IS_DIRECTORY/],
+      args: (t) => ['export', '--out', tempDir(t, 'tt-export-dir')],
+    })
+    badInputTest('export', {
+      what: '--out where this user may not write (EACCES)', code: 1, says: [/this user may not write .*\(EACCES\)/, /TT_ERR_FILE_PERMISSION/],
+      args: (t) => ['export', '--out', unwritableFile(t)],
+    })
+    badInputTest('export', {
+      what: '--out on a full disk (ENOSPC, /dev/full)', code: 1, says: [/the disk holding \/dev\/full is full \(ENOSPC\)/, /TT_ERR_FILE_DISK_FULL/],
+      args: ['export', '--out', '/dev/full'],
+    })
+
+    test('export and query to a full disk behind standard output fail with TT_ERR_FILE_DISK_FULL, one line, no stack trace', async (t) => {
+      const dataDir = fixtureCopy(t)
+      for (const args of [['export'], ['query'], ['stats', '--json']]) {
+        const result = await runCli(args, { dataDir, stdoutTo: '/dev/full' })
+        assert.equal(result.code, 1, describeRun(result))
+        assert.deepEqual(errorLines(result.stderr), [
+          'tradetrail: the disk holding standard output is full (ENOSPC); what was written there is incomplete. Make room, then run the command again (TT_ERR_FILE_DISK_FULL)',
+        ], describeRun(result))
+      }
     })
   })
 
@@ -425,7 +475,14 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       ])
     })
 
-    badInputTest('import', { what: 'a file that does not exist', args: ['import', '/nonexistent/audit.log'], code: 1, says: [/cannot read \/nonexistent\/audit\.log/, /TT_ERR_IMPORT_READ/] })
+    badInputTest('import', {
+      what: 'a file that does not exist', args: ['import', '/nonexistent/audit.log'], code: 1,
+      says: [/\/nonexistent\/audit\.log does not exist \(ENOENT\); check the path/, /TT_ERR_FILE_NOT_FOUND/],
+    })
+    badInputTest('import', {
+      what: 'a directory', args: (t) => ['import', tempDir(t, 'tt-import-a-dir')], code: 1,
+      says: [/\/tt-import-a-dir[^ ]* is a directory \(EISDIR\); name a file/, /TT_ERR_FILE_IS_DIRECTORY/],
+    })
   })
 
   describe('summary', () => {

@@ -2,8 +2,8 @@
  * No one in without a token (PRODUCT.md guarantee 7), against a real collector process: the
  * whole matrix of missing, malformed, wrong, revoked (offline through the CLI while the
  * collector runs, and through the API), wrong-scope and wrong-project tokens over every
- * endpoint; per-token rate limits; and token secrets never showing in logs, metrics or the
- * trail.
+ * endpoint; read tokens limited to projects on every read endpoint; per-token rate limits; and
+ * token secrets never showing in logs, metrics or the trail.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -40,6 +40,7 @@ const endpoints = (): Endpoint[] => [
   { method: 'GET', path: '/metrics', scopes: READ },
   { method: 'POST', path: '/v1/tokens', scopes: ['admin'], body: () => ({ scope: 'read', label: 'made by the auth matrix' }) },
   { method: 'GET', path: '/v1/tokens', scopes: ['admin'] },
+  { method: 'POST', path: '/v1/tokens/0123456789ab/rotate', scopes: ['admin'], body: () => ({ grace: '1h' }) },
   { method: 'DELETE', path: '/v1/tokens/0123456789ab', scopes: ['admin'] },
 ]
 
@@ -51,7 +52,7 @@ let c: CollectorProcess
  * that six requests sent at once meet an empty bucket even when a busy machine spreads them out.
  */
 let limited: CollectorProcess
-const tokens: Record<'admin' | 'read' | 'ingestA' | 'revokedCli' | 'revokedApi', { id: string; token: string }> = {} as never
+const tokens: Record<'admin' | 'read' | 'readB' | 'ingestA' | 'revokedCli' | 'revokedApi', { id: string; token: string }> = {} as never
 /** Every token secret this file has seen, real or invented: none may leak. */
 const secrets = new Set<string>()
 
@@ -78,6 +79,7 @@ before(async () => {
   tokens.admin = { id: /^tt_([0-9a-f]{12})_/.exec(c.adminToken!)![1]!, token: remember(c.adminToken!) }
   remember(limited.adminToken!)
   tokens.read = await createToken({ scope: 'read' })
+  tokens.readB = await createToken({ scope: 'read', projects: ['AuthB'], label: 'the AuthB desk' })
   tokens.ingestA = await createToken({ scope: 'ingest', projects: ['AuthA'], privileges: ['execute_trade'] })
   tokens.revokedCli = await createToken({ scope: 'read', label: 'revoked offline' })
   tokens.revokedApi = await createToken({ scope: 'ingest', projects: ['AuthA'], label: 'revoked through the API' })
@@ -85,6 +87,8 @@ before(async () => {
   knownId = seeded.id
   const answer = await http(c.url, '/v1/events', { token: tokens.ingestA.token, body: [seeded] })
   assert.equal(answer.status, 200, describeAnswer(answer))
+  const ofB = await http(c.url, '/v1/events', { token: tokens.admin.token, body: [testEvent('AuthB', { message: 'seed of the B desk' })] })
+  assert.equal(ofB.status, 200, describeAnswer(ofB))
 })
 after(async () => {
   closeHttp()
@@ -116,7 +120,7 @@ test('the right token is let in on every endpoint (the matrix below is not vacuo
   for (const endpoint of endpoints()) {
     for (const scope of endpoint.scopes) {
       const answer = await call(endpoint, { authorization: `Bearer ${byScope[scope]}` })
-      const expected = endpoint.method === 'DELETE' ? 404 : endpoint.method === 'POST' && endpoint.path === '/v1/tokens' ? 201 : 200
+      const expected = endpoint.path.startsWith('/v1/tokens/') ? 404 : endpoint.method === 'POST' && endpoint.path === '/v1/tokens' ? 201 : 200
       assert.equal(answer.status, expected, `${endpoint.method} ${endpoint.path} with a ${scope} token: ${describeAnswer(answer)}`)
       if (endpoint.path === '/v1/tokens' && endpoint.method === 'POST') remember(answer.json<{ token: string }>().token)
     }
@@ -188,8 +192,8 @@ test('a token of the wrong scope is refused with 403 TT_ERR_AUTH_SCOPE', async (
       }
     }
   })
-  // ingest on 9 reads and 3 token routes; read on POST /v1/events and 3 token routes.
-  assert.equal(refusals, 16)
+  // ingest on 9 reads and 4 token routes; read on POST /v1/events and 4 token routes.
+  assert.equal(refusals, 18)
 })
 
 test('an ingest token may not write another project: 403 TT_ERR_AUTH_PROJECT with the index, nothing stored', async () => {
@@ -225,7 +229,15 @@ test('POST /v1/tokens names what is wrong with each token request, in one code p
     [{ scope: 'ingest', projects: 'AuthA' }, 'TT_ERR_TOKEN_FIELD', /"projects" must be an array of strings/],
     [{ scope: 'root' }, 'TT_ERR_TOKEN_SCOPE', /"root" is not known; it must be one of ingest, read, admin/],
     [{ scope: 'ingest' }, 'TT_ERR_TOKEN_PROJECT_MISSING', /--project/],
-    [{ scope: 'read', projects: ['AuthA'] }, 'TT_ERR_TOKEN_NOT_INGEST', /ingest tokens only/],
+    [{ scope: 'admin', projects: ['AuthA'] }, 'TT_ERR_TOKEN_NOT_INGEST', /projects apply to ingest and read tokens only/],
+    [{ scope: 'read', privileges: ['execute_trade'] }, 'TT_ERR_TOKEN_NOT_INGEST', /privileges apply to ingest tokens only/],
+    [{ scope: 'read', projects: ['no spaces'] }, 'TT_ERR_TOKEN_PROJECT', /"no spaces"/],
+    [{ scope: 'read', expires_in: 30 }, 'TT_ERR_TOKEN_FIELD', /"expires_in" must be a string/],
+    [{ scope: 'read', expires_in: 'a month' }, 'TT_ERR_TOKEN_TIME', /expires_in \(--expires-in\) must be a duration such as 12h, 30d or 1y, got "a month"/],
+    [{ scope: 'read', expires_in: '0d' }, 'TT_ERR_TOKEN_TIME', /must be a duration/],
+    [{ scope: 'read', expires_at: '2025-13-01T00:00:00Z' }, 'TT_ERR_TOKEN_TIME', /expires_at \(--expires-at\) must be an RFC 3339 UTC time/],
+    [{ scope: 'read', expires_at: '2020-01-01T00:00:00Z' }, 'TT_ERR_TOKEN_TIME', /must be in the future/],
+    [{ scope: 'read', expires_in: '1d', expires_at: '2999-01-01T00:00:00Z' }, 'TT_ERR_TOKEN_TIME', /exclude each other/],
     [{ scope: 'ingest', projects: ['no spaces'] }, 'TT_ERR_TOKEN_PROJECT', /"no spaces"/],
     [{ scope: 'ingest', projects: ['AuthA'], privileges: ['Execute Trade'] }, 'TT_ERR_TOKEN_PRIVILEGE', /"Execute Trade" must look like execute_trade/],
     [{ scope: 'read', label: 'x'.repeat(201) }, 'TT_ERR_TOKEN_FIELD', /"label" must be at most 200 characters/],
@@ -240,6 +252,56 @@ test('POST /v1/tokens names what is wrong with each token request, in one code p
   assert.equal(unknown.status, 404, describeAnswer(unknown))
   assert.equal(errorOf(unknown).code, 'TT_ERR_TOKEN_NOT_FOUND')
   assert.match(errorOf(unknown).message, /tradetrail token list/)
+})
+
+test('a read token limited to a project sees that project only, by every read endpoint; the whole-trail ones refuse it', async () => {
+  const limited = { authorization: `Bearer ${tokens.readB.token}` }
+  const projectsIn = (text: string): string[] => [...new Set(text.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { project: string }).project))].sort()
+  // Each read endpoint of the matrix, and what the AuthB desk gets there: a new read endpoint must be added here.
+  const expectations: Record<string, (answer: HttpAnswer) => void> = {
+    '/v1/events': (a) => assert.deepEqual([...new Set(a.json<{ events: Array<{ project: string }> }>().events.map((e) => e.project))], ['AuthB']),
+    [`/v1/events/${knownId}`]: (a) => assertRefused(a, 404, 'TT_ERR_EVENT_NOT_FOUND', 'an event of AuthA, by id'),
+    '/v1/stats': (a) => assert.deepEqual(a.json<{ by_project: Record<string, number> }>().by_project, { AuthB: 1 }),
+    '/v1/summary?period=day': (a) => {
+      const summary = a.json<{ stats: { by_project: Record<string, number> }; recent: Array<{ project: string }>; text: string }>()
+      assert.deepEqual(Object.keys(summary.stats.by_project), ['AuthB'])
+      assert.deepEqual([...new Set(summary.recent.map((e) => e.project))], ['AuthB'])
+      assert.doesNotMatch(summary.text, /AuthA|tradetrail/)
+    },
+    '/v1/export?format=jsonl&project=AuthA': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_PROJECT', 'an export of AuthA'),
+    '/v1/export?format=csv&project=AuthA': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_PROJECT', 'a CSV export of AuthA'),
+    '/v1/verify': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_WHOLE_TRAIL', 'verify'),
+    '/v1/checkpoints': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_WHOLE_TRAIL', 'checkpoints'),
+    '/metrics': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_WHOLE_TRAIL', 'metrics'),
+  }
+  const reads = endpoints().filter((e) => e.scopes.includes('read') && !e.scopes.includes('ingest'))
+  assert.deepEqual(reads.map((e) => e.path).sort(), Object.keys(expectations).sort(), 'every read endpoint has its expectation')
+  await storesNothing(async () => {
+    for (const endpoint of reads) {
+      const answer = await call(endpoint, limited)
+      try {
+        expectations[endpoint.path]!(answer)
+      } catch (error) {
+        throw new Error(`${endpoint.method} ${endpoint.path} with a token for AuthB: ${(error as Error).message}; saw ${describeAnswer(answer)}`)
+      }
+    }
+  })
+  // The other ways to ask for AuthA's events through the same endpoints.
+  for (const path of ['/v1/events?project=AuthA', '/v1/events?project=AuthA&q=seed', '/v1/stats?project=AuthA', '/v1/export?project=AuthA&since=1d']) {
+    const answer = await http(c.url, path, { headers: limited })
+    assertRefused(answer, 403, 'TT_ERR_AUTH_PROJECT', path)
+    assert.match(errorOf(answer).message, /may not read project "AuthA"/)
+  }
+  const searched = await http(c.url, '/v1/events?q=seed', { headers: limited })
+  assert.deepEqual(searched.json<{ events: Array<{ message: string }> }>().events.map((e) => e.message), ['seed of the B desk'], describeAnswer(searched))
+  const exported = await http(c.url, '/v1/export?format=jsonl', { headers: limited })
+  assert.deepEqual(projectsIn(exported.text), ['AuthB'], describeAnswer(exported))
+  const csv = await http(c.url, '/v1/export?format=csv', { headers: limited })
+  assert.equal(csv.text.trim().split('\r\n').length, 2, `the header and AuthB's one event: ${describeAnswer(csv)}`)
+  // Not vacuous: a read token for every project sees AuthA's events there.
+  assert.deepEqual(projectsIn((await http(c.url, '/v1/export?format=jsonl&project=AuthA', { token: tokens.read.token })).text), ['AuthA'])
+  const listed = (await http(c.url, '/v1/tokens', { token: tokens.admin.token })).json<{ tokens: Array<{ id: string; projects: string[] }> }>().tokens
+  assert.deepEqual(listed.find((t) => t.id === tokens.readB.id)?.projects, ['AuthB'])
 })
 
 test('token … --url reports an unreachable collector and a collector\'s refusal by their own codes', async () => {

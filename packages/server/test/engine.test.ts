@@ -106,4 +106,22 @@ describe('a trail written by the previous format (schema 1)', () => {
     const again = await runCli(['verify', '--checkpoints', join(V1_TRAIL, 'checkpoints.json')], { dataDir })
     assert.equal(again.code, 0, describeRun(again))
   })
+
+  test('keeps its token, which then takes an expiry and a rotation (schema 3\'s token columns)', async (t) => {
+    const dataDir = join(tempDir(t, 'tt-v1-tokens'), 'data')
+    cpSync(V1_TRAIL, dataDir, { recursive: true })
+    const fixtureToken = {
+      id: 'ae00147c7236', scope: 'ingest', projects: ['MyTradingBot'], privileges: ['execute_trade'], label: 'fixture',
+      created_at: '2026-11-29T22:24:42.124159Z', revoked_at: null, expires_at: null, replaced_by: null,
+    }
+    const listed = await runCli(['token', 'list', '--json'], { dataDir })
+    assert.equal(listed.code, 0, describeRun(listed))
+    assert.deepEqual(parseJson(listed), [fixtureToken])
+    const rotated = await runCli(['token', 'rotate', fixtureToken.id, '--grace', '1h', '--json'], { dataDir })
+    assert.equal(rotated.code, 0, describeRun(rotated))
+    const successor = parseJson<{ id: string; scope: string; projects: string[]; privileges: string[]; replaces: { id: string } }>(rotated)
+    assert.deepEqual([successor.scope, successor.projects, successor.privileges, successor.replaces.id], ['ingest', ['MyTradingBot'], ['execute_trade'], fixtureToken.id])
+    const after = parseJson<Array<{ id: string; replaced_by: string | null; expires_at: string | null }>>(await runCli(['token', 'list', '--json'], { dataDir }))
+    assert.equal(after.find((x) => x.id === fixtureToken.id)?.replaced_by, successor.id)
+  })
 })

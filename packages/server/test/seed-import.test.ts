@@ -213,7 +213,17 @@ describe('tradetrail import', { concurrency: 2 }, () => {
     let appends = 0
     await assert.rejects(
       importFile({ path: missing, append: async () => { appends++; return { accepted: 0, duplicates: 0, first_seq: null, last_seq: null } }, nowMicros: 0 }),
-      (error: unknown) => error instanceof TradetrailError && error.code === 'TT_ERR_IMPORT_READ' && error.message.startsWith(`cannot read ${missing}: ENOENT`),
+      (error: unknown) => error instanceof TradetrailError && error.code === 'TT_ERR_FILE_NOT_FOUND' && error.message === `${missing} does not exist (ENOENT); check the path`,
+    )
+    assert.equal(appends, 0)
+  })
+
+  test('a directory is a clear error naming it (EISDIR comes from the first read, after the open), and nothing is appended', async (t) => {
+    const dir = tempDir(t, 'tt-import-dir')
+    let appends = 0
+    await assert.rejects(
+      importFile({ path: dir, append: async () => { appends++; return { accepted: 0, duplicates: 0, first_seq: null, last_seq: null } }, nowMicros: 0 }),
+      (error: unknown) => error instanceof TradetrailError && error.code === 'TT_ERR_FILE_IS_DIRECTORY' && error.message === `${dir} is a directory (EISDIR); name a file`,
     )
     assert.equal(appends, 0)
   })

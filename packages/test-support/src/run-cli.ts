@@ -1,5 +1,6 @@
 /** Runs the real `tradetrail` binary in a child process, as a user or a shell script would. */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Hooks } from './temp-dir.ts'
 
@@ -13,6 +14,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>
   /** Written to stdin, which is then closed. */
   input?: string
+  /** Standard output goes to this file (e.g. /dev/full) instead of the result's `stdout`. */
+  stdoutTo?: string
   /** Kill the child and fail after this long (default 90 s: the CLI needs about 2 s of CPU to start, more on a busy machine). */
   timeoutMs?: number
 }
@@ -42,11 +45,13 @@ function childEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 90_000
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv(args, options), { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] })
+    const out = options.stdoutTo === undefined ? 'pipe' : openSync(options.stdoutTo, 'w')
+    const child = spawn(process.execPath, argv(args, options), { env: childEnv(options.env), stdio: ['pipe', out, 'pipe'] })
+    if (typeof out === 'number') closeSync(out) // the child has its own copy
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s })
-    child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s })
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => { stdout += s })
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => { stderr += s })
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`tradetrail ${args.join(' ')} did not finish within ${timeoutMs} ms (killed); stdout: ${stdout.slice(-500)} stderr: ${stderr.slice(-500)}`))
@@ -59,8 +64,8 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       clearTimeout(timer)
       resolve({ code, signal, stdout, stderr })
     })
-    child.stdin.on('error', () => {}) // a child that exits without reading stdin is not our failure
-    child.stdin.end(options.input ?? '')
+    child.stdin!.on('error', () => {}) // a child that exits without reading stdin is not our failure
+    child.stdin!.end(options.input ?? '')
   })
 }
 

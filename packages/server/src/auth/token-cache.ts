@@ -1,8 +1,10 @@
 /**
  * Tokens kept in memory after their first use, so an authenticated request costs no database
- * read. A revocation still takes effect at once: through this collector it drops the entry
- * itself; through the CLI or another collector, the `token_revoked` event it records reaches
- * this process over the commit feed within 100 ms (collector/serve.ts) and drops it there.
+ * read. A revocation or rotation still takes effect at once: through this collector it drops
+ * the entry itself; through the CLI or another collector, the `token_revoked` or `token_rotated`
+ * event it records reaches this process over the commit feed within 100 ms (collector/serve.ts)
+ * and drops it there. An expiry needs nothing from the cache: authenticate() compares each
+ * request's time with the record's `expires_at`, cached or not.
  */
 import type { StoredToken, TokenInfo, TokenStore } from '@tradetrail/core'
 
@@ -45,6 +47,11 @@ export class TokenCache implements TokenStore {
   async revokeToken(id: string, at: string): Promise<boolean> {
     this.#cache.delete(id)
     return this.#store.revokeToken(id, at)
+  }
+
+  async rotateToken(id: string, replacement: StoredToken, until: string): Promise<TokenInfo | undefined> {
+    this.#cache.delete(id)
+    return this.#store.rotateToken(id, replacement, until)
   }
 
   countActiveTokens(): Promise<number> {

@@ -3,15 +3,25 @@ import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
-import { type Checkpoint, ERR_FILE_ACCESS } from '@tradetrail/core'
+import { type Checkpoint, ERR_FILE_ACCESS, fileError } from '@tradetrail/core'
 import { verifyTrail } from '../verify-trail.ts'
 import { withTrail } from './cli-context.ts'
 import { parseDuration } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
 
-function loadPublicKey(path: string): KeyObject {
+/** A file named on the command line; an OS failure is its TT_ERR_FILE_* error. */
+function readText(path: string): string {
   try {
-    return createPublicKey(readFileSync(path, 'utf8'))
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw fileError(error, 'read', path) ?? error
+  }
+}
+
+function loadPublicKey(path: string): KeyObject {
+  const text = readText(path)
+  try {
+    return createPublicKey(text)
   } catch (error) {
     throw ERR_FILE_ACCESS.create(path, `not a readable PEM public key (${(error as Error).message})`)
   }
@@ -19,9 +29,10 @@ function loadPublicKey(path: string): KeyObject {
 
 /** Checkpoints exported earlier (`tradetrail checkpoints --json`), kept where the trail's host cannot write. */
 function loadCheckpoints(path: string): Checkpoint[] {
+  const text = readText(path)
   let parsed: unknown
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'))
+    parsed = JSON.parse(text)
   } catch (error) {
     throw ERR_FILE_ACCESS.create(path, `not a readable checkpoints export (${(error as Error).message})`)
   }

@@ -4,7 +4,8 @@
  * says why), 2 the command line itself was wrong (an unknown option or a bad value).
  */
 import { Command, CommanderError } from 'commander'
-import { ERR_CLI_USAGE, TradetrailError } from '@tradetrail/core'
+import { ERR_CLI_USAGE, TradetrailError, fileError } from '@tradetrail/core'
+import { STDOUT } from './cli-output.ts'
 import { registerIntegrityCommands } from './integrity-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
 import { registerSummaryCommand } from './summary-command.ts'
@@ -33,18 +34,31 @@ export function buildProgram(): Command {
   return program
 }
 
-/** The one line a failure prints. */
+/** The one line a failure prints: an OS condition no command mapped still gets its TT_ERR_FILE_* code. */
 export function describeError(error: unknown): string {
-  if (error instanceof TradetrailError) {
-    const problem = error.problems?.[0]
-    if (problem !== undefined && error.problems!.length === 1) return `${problem.message} (${problem.code})`
-    return `${error.message} (${error.code})`
+  const known = error instanceof TradetrailError ? error : fileError(error, 'use')
+  if (known !== undefined) {
+    const problem = known.problems?.[0]
+    if (problem !== undefined && known.problems!.length === 1) return `${problem.message} (${problem.code})`
+    return `${known.message} (${known.code})`
   }
   const e = error as NodeJS.ErrnoException
   return `unexpected error: ${e?.message ?? String(error)}`
 }
 
+/**
+ * Every command writes to standard output. When that fails (a full disk behind `> file`), the
+ * command stops with the condition's code instead of a stack trace or a false OK; when its
+ * reader has gone (`| head`), it stops quietly, as command-line tools do.
+ */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0)
+  process.stderr.write(`tradetrail: ${describeError(fileError(error, 'write', STDOUT) ?? error)}\n`)
+  process.exit(1)
+}
+
 export async function main(argv: string[]): Promise<number> {
+  process.stdout.on('error', onStdoutError)
   try {
     await buildProgram().parseAsync(argv)
     return typeof process.exitCode === 'number' ? process.exitCode : 0

@@ -1,25 +1,11 @@
 /** Moving events in and out: export (CSV/JSONL), dump (seed 002's JSON by project), import (seed files). */
-import { createWriteStream } from 'node:fs'
-import type { Writable } from 'node:stream'
-import { finished } from 'node:stream/promises'
 import { type Command, Option } from 'commander'
-import { ERR_FILE_ACCESS, millisKey, systemClock } from '@tradetrail/core'
+import { millisKey, systemClock } from '@tradetrail/core'
 import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, dumpRecord, jsonLine } from '../export-format.ts'
 import { importFile } from '../seed-import.ts'
 import { withLazyTrail, withTrail } from './cli-context.ts'
 import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
-import { printJson, write } from './cli-output.ts'
-
-/** stdout, or a file opened before any work is done (so a bad path fails fast). */
-async function openOutput(path: string | undefined): Promise<{ out: Writable; done: () => Promise<void> }> {
-  if (path === undefined) return { out: process.stdout, done: async () => {} }
-  const out = createWriteStream(path, { flags: 'w' })
-  await new Promise<void>((resolve, reject) => {
-    out.once('open', () => resolve())
-    out.once('error', (error) => reject(ERR_FILE_ACCESS.create(path, `cannot be written: ${error.message}`)))
-  })
-  return { out, done: async () => { out.end(); await finished(out) } }
-}
+import { openOutput, printJson } from './cli-output.ts'
 
 export function registerTransferCommands(program: Command): void {
   withFilterOptions(program.command('export'))
@@ -29,15 +15,15 @@ export function registerTransferCommands(program: Command): void {
     .action(async (flags: FilterFlags & { format: ExportFormat; out?: string }, command: Command) => {
       const filter = parseFilter(flags)
       await withTrail(command, 'reader', async (trail) => {
-        const { out, done } = await openOutput(flags.out)
+        const out = await openOutput(flags.out)
         const row = flags.format === 'csv' ? csvRow : jsonLine
-        if (flags.format === 'csv') await write(out, CSV_HEADER)
+        if (flags.format === 'csv') await out.write(CSV_HEADER)
         for await (const chunk of trail.store.scan(filter)) {
           let text = ''
           for (const e of chunk) text += row(e)
-          await write(out, text)
+          await out.write(text)
         }
-        await done()
+        await out.done()
       })
     })
 
@@ -49,11 +35,11 @@ export function registerTransferCommands(program: Command): void {
       const hours = parseCount('--hours', flags.hours, 1, 24 * 366 * 10)
       const since = millisKey(Date.now() - hours * 3_600_000)
       await withTrail(command, 'reader', async (trail) => {
-        const { out, done } = await openOutput(flags.out)
+        const out = await openOutput(flags.out)
         const projects = Object.keys((await trail.store.stats({ since })).by_project).sort()
-        await write(out, '{')
+        await out.write('{')
         for (const [i, project] of projects.entries()) {
-          await write(out, `${i === 0 ? '' : ','}\n  ${JSON.stringify(project)}: [`)
+          await out.write(`${i === 0 ? '' : ','}\n  ${JSON.stringify(project)}: [`)
           let first = true
           for await (const chunk of trail.store.scan({ project, since })) {
             let text = ''
@@ -61,12 +47,12 @@ export function registerTransferCommands(program: Command): void {
               text += `${first ? '' : ','}\n    ${JSON.stringify(dumpRecord(e))}`
               first = false
             }
-            await write(out, text)
+            await out.write(text)
           }
-          await write(out, '\n  ]')
+          await out.write('\n  ]')
         }
-        await write(out, '\n}\n')
-        await done()
+        await out.write('\n}\n')
+        await out.done()
       })
     })
 

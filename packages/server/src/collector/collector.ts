@@ -6,8 +6,8 @@
  */
 import type { Socket } from 'node:net'
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify'
-import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
-import { authenticate } from '../auth/tokens.ts'
+import { type Clock, ERR_AUTH_SCOPE, ERR_AUTH_RATE_LIMITED, ERR_AUTH_WHOLE_TRAIL, ERR_QUERY_INVALID, type Scope, type TokenInfo } from '@tradetrail/core'
+import { authenticate, readableProjects } from '../auth/tokens.ts'
 import type { TokenCache } from '../auth/token-cache.ts'
 import { REQUEST_TIMEOUT_MS, type TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
@@ -30,6 +30,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scopes allowed on the route; absent means public. */
     scopes?: readonly Scope[]
+    /** The route answers about the events of every project: a read token limited to projects is refused. */
+    wholeTrail?: boolean
     /** Take the arrival time (request.arrivedMicros) before anything else runs. */
     stampArrival?: boolean
   }
@@ -110,9 +112,11 @@ export function buildCollector(deps: CollectorDeps): Collector {
   app.addHook('onRequest', async (request, reply) => {
     const scopes = request.routeOptions.config.scopes
     if (scopes === undefined) return
-    const token = await authenticate(tokens, request.headers.authorization)
+    const token = await authenticate(tokens, request.headers.authorization, clock)
     gate.trust(request.raw.socket)
     if (!scopes.includes(token.scope)) throw ERR_AUTH_SCOPE.create(token.scope, scopes.join(' or '))
+    const limited = readableProjects(token)
+    if (limited !== undefined && request.routeOptions.config.wholeTrail === true) throw ERR_AUTH_WHOLE_TRAIL.create(limited)
     const wait = limiter.take(token.id)
     if (wait > 0) {
       const seconds = Math.max(1, Math.ceil(wait))

@@ -2,14 +2,15 @@
  * The collector's one error handler: every failure is answered
  * `{ "error": { "code", "message", "problems"? } }` with a stable TT_ERR code. Fastify's own
  * errors (body too large, bad media type, …) are translated into the registry's codes, and so
- * are the HTTP parser's, for requests that never reach a route.
+ * are the HTTP parser's, for requests that never reach a route, and so is an OS condition met
+ * on the trail's files (core's os-errors.ts, as the CLI maps its own).
  */
 import { STATUS_CODES, maxHeaderSize } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import {
   ERR_BODY_INVALID, ERR_BODY_TOO_LARGE, ERR_COLLECTOR_INTERNAL, ERR_COLLECTOR_UNAVAILABLE, ERR_HEADER_TOO_LARGE, ERR_REQUEST_TIMEOUT,
-  ERR_ROUTE_NOT_FOUND, ERR_UNSUPPORTED_MEDIA, TradetrailError,
+  ERR_ROUTE_NOT_FOUND, ERR_UNSUPPORTED_MEDIA, TradetrailError, storeFileError,
 } from '@tradetrail/core'
 
 export function toTradetrailError(error: FastifyError & { code?: string }, bodyLimit: number, requestId: string): TradetrailError {
@@ -36,6 +37,8 @@ export function toTradetrailError(error: FastifyError & { code?: string }, bodyL
     case 'FST_ERR_QSP_INVALID_QUERYSTRING':
       return ERR_BODY_INVALID.create('query')
   }
+  const os = storeFileError(error)
+  if (os !== undefined) return os
   if (error.statusCode === 503) return ERR_COLLECTOR_UNAVAILABLE.create()
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return ERR_BODY_INVALID.create('refused', error.message)

@@ -4,7 +4,8 @@ import { READ, type RouteDeps } from './collector.ts'
 
 export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { trail, metrics, state, config } = deps
-  app.get('/metrics', { config: { scopes: READ } }, async (_request, reply) => {
+  // Metrics count every project's events (and name projects in labels): not for a token limited to some.
+  app.get('/metrics', { config: { scopes: READ, wholeTrail: true } }, async (_request, reply) => {
     metrics.headSeq.set((await trail.store.head()).seq)
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })

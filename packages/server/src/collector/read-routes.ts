@@ -1,7 +1,12 @@
-/** The read API (read or admin scope): events, one event, stats, summaries, exports, verification, checkpoints. */
+/**
+ * The read API (read or admin scope): events, one event, stats, summaries, exports, verification,
+ * checkpoints. A read token limited to projects reads only theirs: the event routes narrow their
+ * filter to them (readFilter), and the routes about the whole trail refuse it (`wholeTrail`).
+ */
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import { ERR_EVENT_NOT_FOUND, UUID_PATTERN } from '@tradetrail/core'
+import { mayRead, readFilter } from '../auth/tokens.ts'
 import { CSV_HEADER, csvRow, jsonLine } from '../export-format.ts'
 import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
 import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
@@ -17,17 +22,18 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { store } = trail
 
   app.get('/v1/events', { config: { scopes: READ } }, async (request) => {
-    const options = listQuery(request.query)
+    const options = readFilter(request.token!, listQuery(request.query))
     const events = await store.query(options)
     return { events, next: nextCursor(options, events) }
   })
   app.get<{ Params: { id: string } }>('/v1/events/:id', { config: { scopes: READ } }, async (request) => {
     if (!ID.test(request.params.id)) throw httpFail('id', 'must be a lower-case UUID')
     const event = await store.get(request.params.id)
-    if (event === undefined) throw ERR_EVENT_NOT_FOUND.create(request.params.id)
+    // Another project's event is as absent as one never stored: a limited token learns nothing of it.
+    if (event === undefined || !mayRead(request.token!, event.project)) throw ERR_EVENT_NOT_FOUND.create(request.params.id)
     return event
   })
-  app.get('/v1/stats', { config: { scopes: READ } }, async (request) => store.stats(filterFromQuery(request.query).filter))
+  app.get('/v1/stats', { config: { scopes: READ } }, async (request) => store.stats(readFilter(request.token!, filterFromQuery(request.query).filter)))
   app.get('/v1/summary', { config: { scopes: READ } }, async (request) => {
     const params = strictParams(request.query, ['period', 'date'])
     const period = (params.period ?? 'day') as SummaryPeriod
@@ -38,11 +44,12 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     } catch {
       throw httpFail('date', 'must be YYYY-MM-DD, today or yesterday')
     }
-    const summary = await buildSummary({ store, period, date })
+    const summary = await buildSummary({ store, period, date, filter: readFilter(request.token!, {}) })
     return { ...summary, text: formatSummaryText(summary) }
   })
   app.get('/v1/export', { config: { scopes: READ } }, async (request, reply) => {
-    const { filter, params } = filterFromQuery(request.query, ['format'])
+    const { filter: asked, params } = filterFromQuery(request.query, ['format'])
+    const filter = readFilter(request.token!, asked)
     const format = params.format ?? 'jsonl'
     if (format !== 'csv' && format !== 'jsonl') throw httpFail('format', 'must be csv or jsonl')
     const row = format === 'csv' ? csvRow : jsonLine
@@ -67,7 +74,7 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   let running: Promise<VerifyReport> | undefined
   let last: { head: number; report: VerifyReport } | undefined
   let recordedAt = -Infinity
-  app.get('/v1/verify', { config: { scopes: READ } }, async (request) => {
+  app.get('/v1/verify', { config: { scopes: READ, wholeTrail: true } }, async (request) => {
     strictParams(request.query, [])
     const head = (await store.head()).seq
     if (last !== undefined && last.head === head) return answer(last.report)
@@ -90,7 +97,7 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     return answer(await running)
   })
   const answer = (report: VerifyReport): VerifyReport & { key_id: string; public_key: string } => ({ ...report, key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem })
-  app.get('/v1/checkpoints', { config: { scopes: READ } }, async (request) => {
+  app.get('/v1/checkpoints', { config: { scopes: READ, wholeTrail: true } }, async (request) => {
     strictParams(request.query, [])
     return {
       algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem,

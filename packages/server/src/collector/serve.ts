@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { type Clock, ERR_COLLECTOR_LISTEN, ERR_CONFIG_INVALID, SELF_PROJECT, formatMicros, systemClock } from '@tradetrail/core'
 import { TokenCache } from '../auth/token-cache.ts'
+import { TOKEN_EVENT_TYPES } from '../auth/token-events.ts'
 import { issueToken, tokenId } from '../auth/tokens.ts'
 import type { TradetrailConfig } from '../config.ts'
 import { openTrail } from '../trail/open-trail.ts'
@@ -67,11 +68,11 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
   const { app } = collector
   log = (error, message) => app.log.error({ err: error }, message)
 
-  // A token revoked or created by another process (the CLI, a second collector) reaches this one
-  // through the feed: its cached entry goes, and the next request reads the store.
+  // A token revoked, rotated or created by another process (the CLI, a second collector) reaches
+  // this one through the feed: its cached entry goes, and the next request reads the store.
   const tokenWatch = trail.feed!.follow(trail.feed!.head, (events) => {
     for (const e of events) {
-      if (e.project !== SELF_PROJECT || (e.type !== 'token_revoked' && e.type !== 'token_created')) continue
+      if (e.project !== SELF_PROJECT || !TOKEN_EVENT_TYPES.has(e.type)) continue
       const id = e.event().data?.id
       if (typeof id === 'string') tokens.invalidate(id)
     }

@@ -153,6 +153,21 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.deepEqual(await seqs({ limit: 10, project: 'AlphaBot', severity: 'error', afterSeq: 3 }), [])
     })
 
+    it('filters by a list of projects (a read token limited to some) in every way of reading', async () => {
+      await fresh()
+      await store.append(prepare([ev(0), ev(1), ev(2, { project: 'GammaBot' }), ev(3, { message: 'beta searched' }), ev(4)]))
+      const seqs = async (o: Parameters<EventStore['query']>[0]): Promise<number[]> => (await store.query(o)).map((e) => e.seq)
+      assert.deepEqual(await seqs({ limit: 10, projects: ['BetaBot', 'GammaBot'] }), [4, 3, 2])
+      assert.deepEqual(await seqs({ limit: 10, projects: ['BetaBot'], q: 'searched' }), [4])
+      assert.deepEqual(await seqs({ limit: 10, projects: ['AlphaBot'], q: 'searched' }), [])
+      assert.deepEqual(await seqs({ limit: 10, projects: ['BetaBot'], project: 'AlphaBot' }), [], 'both apply')
+      assert.deepEqual(await seqs({ limit: 10, projects: [] }), [], 'an empty list matches nothing')
+      assert.deepEqual((await store.stats({ projects: ['GammaBot', 'nobody'] })).by_project, { GammaBot: 1 })
+      const scanned: number[] = []
+      for await (const chunk of store.scan({ projects: ['AlphaBot'] }, 2)) scanned.push(...chunk.map((e) => e.seq))
+      assert.deepEqual(scanned, [1, 5])
+    })
+
     it('searches full text: words, phrases, prefixes, data values, and never fails on odd input', async () => {
       await fresh()
       await store.append(prepare([

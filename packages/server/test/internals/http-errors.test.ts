@@ -35,3 +35,13 @@ test('the store\'s own errors pass as they are (503: nothing stored, retry), any
   assert.match(internal.message, /req-42/)
   assert.doesNotMatch(internal.message, /secret detail/, 'internals stay in the log, not the answer')
 })
+
+test('an OS condition met on the trail\'s files is answered with its store code (503, nothing stored, retry), never as a bug', () => {
+  const system = (code: string): FastifyError => Object.assign(new Error(`${code}: failed, open '/var/lib/tradetrail/keys'`), { code, errno: -1, syscall: 'open' }) as unknown as FastifyError
+  const cases: Array<[string, string]> = [['ENOSPC', 'TT_ERR_STORE_FULL'], ['EROFS', 'TT_ERR_STORE_IO'], ['EACCES', 'TT_ERR_STORE_IO'], ['ENOENT', 'TT_ERR_STORE_IO'], ['EISDIR', 'TT_ERR_STORE_IO']]
+  for (const [code, expected] of cases) {
+    const tt = toTradetrailError(system(code), 1, 'r1')
+    assert.deepEqual([tt.code, tt.statusCode], [expected, 503], code)
+    assert.doesNotMatch(tt.message, /\/var\/lib/, 'the server\'s paths stay in the log')
+  }
+})

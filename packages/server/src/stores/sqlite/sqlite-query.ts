@@ -37,6 +37,7 @@ export function filterSql(filter: EventFilter): SqlFilter {
     }
   }
   if (filter.project !== undefined) { clauses.push('e.project = ?'); params.push(filter.project) }
+  if (filter.projects !== undefined) { clauses.push('e.project IN (SELECT value FROM json_each(?))'); params.push(JSON.stringify(filter.projects)) }
   if (filter.type !== undefined) { clauses.push('e.type = ?'); params.push(filter.type) }
   if (filter.severity !== undefined) { clauses.push('e.severity >= ?'); params.push(severityRank(filter.severity)) }
   if (filter.source !== undefined) { clauses.push('e.source = ?'); params.push(filter.source) }

@@ -7,11 +7,14 @@
  * hash covers) plus the few columns filters and indexes need. Version 1 spread the event over
  * 15 columns; rebuilding the hashed text from them cost more than the insert itself, and
  * verify had to rebuild it again (docs/architecture.md, "Storage decisions").
+ *
+ * Later versions are steps (UPGRADES), each one function taking the database one version up in
+ * its own transaction; a new database is created at version 2 and takes every step, so each
+ * change is written once and a trail of any earlier version upgrades in place.
  */
 import type Database from 'better-sqlite3'
 import { ERR_STORE_SCHEMA, SEVERITIES, canonicalEventText } from '@tradetrail/core'
 
-export const SCHEMA_VERSION = 2
 
 const EVENTS_TABLE = (name: string): string => `
 CREATE TABLE ${name} (
@@ -92,19 +95,39 @@ CREATE TABLE jobs (name TEXT PRIMARY KEY, last_run TEXT NOT NULL) STRICT;
 `
 }
 
+/** Version 2 → 3: a token may expire, and a rotated token names the token that replaced it. */
+function tokenExpiryAndRotation(db: Database.Database): void {
+  db.exec('ALTER TABLE tokens ADD COLUMN expires_at TEXT; ALTER TABLE tokens ADD COLUMN replaced_by TEXT;')
+}
+
+/** The steps after version 2: UPGRADES[i] takes a database from version 2 + i to 3 + i. */
+const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation]
+
+export const SCHEMA_VERSION = 2 + UPGRADES.length
+
 /** Creates the schema on a new database, or upgrades / checks an existing one. */
 export function migrate(db: Database.Database): void {
-  const hasMeta = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").get() !== undefined
-  if (!hasMeta) {
+  const hasMeta = (): boolean => db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").get() !== undefined
+  if (!hasMeta()) {
     db.transaction(() => {
+      if (hasMeta()) return // another process created it meanwhile
       db.exec(V2)
-      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION))
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', '2')").run()
     }).immediate()
-    return
   }
   const version = schemaVersion(db)
   if (version > SCHEMA_VERSION) throw ERR_STORE_SCHEMA.create(version, SCHEMA_VERSION)
-  if (version < 2) db.transaction(() => { if (schemaVersion(db) < 2) upgradeToV2(db) }).immediate()
+  if (version < 2) upgradeStep(db, version, 2, upgradeToV2)
+  for (let from = Math.max(version, 2); from < SCHEMA_VERSION; from++) upgradeStep(db, from, from + 1, UPGRADES[from - 2]!)
+}
+
+/** One step from version `from` to `to`, in its own transaction; nothing when another process took it meanwhile. */
+function upgradeStep(db: Database.Database, from: number, to: number, upgrade: (db: Database.Database) => void): void {
+  db.transaction(() => {
+    if (schemaVersion(db) !== from) return
+    upgrade(db)
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(to))
+  }).immediate()
 }
 
 function schemaVersion(db: Database.Database): number {
@@ -132,5 +155,4 @@ function upgradeToV2(db: Database.Database): void {
   }
   // DROP TABLE fires no DELETE trigger; the triggers go with the table and come back with the new one.
   db.exec(`DROP TABLE events; ALTER TABLE events_v2 RENAME TO events; ${EVENTS_INDEXES} ${V2_ADDITIONS()}`)
-  db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SCHEMA_VERSION))
 }

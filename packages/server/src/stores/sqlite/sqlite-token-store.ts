@@ -6,7 +6,7 @@ import { migrate } from './sqlite-schema.ts'
 
 type Row = Omit<StoredToken, 'projects' | 'privileges'> & { projects: string; privileges: string }
 
-const COLUMNS = 'id, scope, projects, privileges, label, created_at, revoked_at'
+const COLUMNS = 'id, scope, projects, privileges, label, created_at, revoked_at, expires_at, replaced_by'
 
 function toInfo(row: Omit<Row, 'secret_hash'>): TokenInfo {
   return { ...row, projects: JSON.parse(row.projects), privileges: JSON.parse(row.privileges) }
@@ -14,8 +14,8 @@ function toInfo(row: Omit<Row, 'secret_hash'>): TokenInfo {
 
 export class SqliteTokenStore implements TokenStore {
   readonly #db: Database.Database
-  /** Runs on every authenticated request: prepared once. */
-  readonly #find: Database.Statement
+  /** Runs on every authenticated request not yet cached: prepared once, at its first use (a reader may open an older schema it never asks). */
+  #find: Database.Statement | undefined
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     const readonly = options.readonly ?? false
@@ -29,16 +29,19 @@ export class SqliteTokenStore implements TokenStore {
       }
       this.#db.pragma('cache_size = -1024') // a few token rows: the default 2 MB, or the events' 64 MB, would be waste
     })
-    this.#find = this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`)
   }
 
   async addToken(t: StoredToken): Promise<void> {
-    translated(() => this.#db.prepare(`INSERT INTO tokens (${COLUMNS}, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(t.id, t.scope, JSON.stringify(t.projects), JSON.stringify(t.privileges), t.label, t.created_at, t.revoked_at, t.secret_hash))
+    translated(() => this.#insert(t))
+  }
+
+  #insert(t: StoredToken): void {
+    this.#db.prepare(`INSERT INTO tokens (${COLUMNS}, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      t.id, t.scope, JSON.stringify(t.projects), JSON.stringify(t.privileges), t.label, t.created_at, t.revoked_at, t.expires_at, t.replaced_by, t.secret_hash)
   }
 
   async findToken(id: string): Promise<StoredToken | undefined> {
-    const row = translated(() => this.#find.get(id)) as Row | undefined
+    const row = translated(() => (this.#find ??= this.#db.prepare(`SELECT ${COLUMNS}, secret_hash FROM tokens WHERE id = ?`)).get(id)) as Row | undefined
     return row && { ...toInfo(row), secret_hash: row.secret_hash }
   }
 
@@ -53,6 +56,20 @@ export class SqliteTokenStore implements TokenStore {
       if (found.revoked_at === null) this.#db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ?').run(at, id)
       return true
     })
+  }
+
+  async rotateToken(id: string, replacement: StoredToken, until: string): Promise<TokenInfo | undefined> {
+    const get = (): Row | undefined => this.#db.prepare(`SELECT ${COLUMNS} FROM tokens WHERE id = ?`).get(id) as Row | undefined
+    // Immediate: the check and the change are one step also against another process rotating the same token.
+    const row = translated(() => this.#db.transaction(() => {
+      const old = get()
+      const at = replacement.created_at
+      if (old === undefined || old.revoked_at !== null || old.replaced_by !== null || (old.expires_at !== null && old.expires_at <= at)) return old
+      this.#insert(replacement)
+      this.#db.prepare('UPDATE tokens SET replaced_by = ?, expires_at = min(coalesce(expires_at, ?), ?) WHERE id = ?').run(replacement.id, until, until, id)
+      return get()
+    }).immediate())
+    return row && toInfo(row)
   }
 
   async countActiveTokens(): Promise<number> {
