@@ -9,6 +9,8 @@ import { join, relative } from 'node:path'
 import { describe, test } from 'node:test'
 import { type StoredEvent, hashStoredEvent } from '@tradetrail/core'
 import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
+import Database from 'better-sqlite3'
+import { DATABASE_FILE } from '../src/trail/open-trail.ts'
 import { storedEvents, writeTrail } from './helpers/trail.ts'
 
 const SERVER_SRC = new URL('../src/', import.meta.url).pathname
@@ -90,6 +92,23 @@ describe('reads never create anything', () => {
   })
 })
 
+/** The full-text index's merge settings (schema 4): segments merge in steps, never a whole level at once. */
+function searchMerging(dataDir: string): Record<string, number> {
+  const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true })
+  try {
+    const rows = db.prepare("SELECT k, v FROM events_fts_config WHERE k IN ('automerge', 'crisismerge')").raw().all() as Array<[string, number]>
+    return Object.fromEntries(rows)
+  } finally {
+    db.close()
+  }
+}
+
+test('a new trail merges its full-text index in steps', async (t) => {
+  const dataDir = join(tempDir(t, 'tt-fts'), 'data')
+  await writeTrail(dataDir, [[{ project: 'Merging', message: 'first' }]])
+  assert.deepEqual(searchMerging(dataDir), { automerge: 16, crisismerge: 64 })
+})
+
 describe('a trail written by the previous format (schema 1)', () => {
   test('opens, reads back its export unchanged, verifies against the checkpoints exported then, and takes new events', async (t) => {
     const dataDir = join(tempDir(t, 'tt-v1'), 'data')
@@ -105,6 +124,7 @@ describe('a trail written by the previous format (schema 1)', () => {
     assert.equal(hashStoredEvent(Buffer.from(events[5]!.hash, 'hex'), events[6]!).toString('hex'), events[6]!.hash, 'the new event chains onto the old ones')
     const again = await runCli(['verify', '--checkpoints', join(V1_TRAIL, 'checkpoints.json')], { dataDir })
     assert.equal(again.code, 0, describeRun(again))
+    assert.deepEqual(searchMerging(dataDir), { automerge: 16, crisismerge: 64 }, 'the upgrade sets the full-text merge steps')
   })
 
   test('keeps its token, which then takes an expiry and a rotation (schema 3\'s token columns)', async (t) => {
