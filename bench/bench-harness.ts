@@ -29,7 +29,7 @@ export interface Metric {
   name: string
   value: number
   unit: string
-  target?: { op: '>=' | '<'; value: number }
+  target?: { op: '>=' | '<' | '<='; value: number }
   note?: string
 }
 
@@ -163,7 +163,11 @@ export function round(value: number, digits = 0): number {
 /** Whether a metric meets its target; undefined when it has none. */
 export function meetsTarget(m: Metric): boolean | undefined {
   if (m.target === undefined) return undefined
-  return m.target.op === '>=' ? m.value >= m.target.value : m.value < m.target.value
+  switch (m.target.op) {
+    case '>=': return m.value >= m.target.value
+    case '<': return m.value < m.target.value
+    case '<=': return m.value <= m.target.value
+  }
 }
 
 function formatValue(value: number): string {

@@ -18,13 +18,13 @@
  *   npm run bench -- collector-http    BENCH_SECONDS=20 (per wrk run)  BENCH_ROUNDS=5
  *                                      BENCH_SERVERS=tradetrail,sqlite (a subset of all four)
  */
-import { type ChildProcess, execFileSync } from 'node:child_process'
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { BENCH_DIR, type Metric, QUICK, log, makeTempDir, median, removeTempDir, round, runBench, scaled } from './bench-harness.ts'
 import { ingested, rssMiB, startCollector, startProcess } from './collector-child.ts'
+import { CLK_TCK, IDLE_TICKS, cpuTicks, ingestBody, requireWrk, settle, wrk, wrkScript } from './http-load.ts'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 3 : 15))
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -72,79 +72,6 @@ interface Run {
   settleSec: number
 }
 
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
-
-/** utime + stime of process `pid`, all threads, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name (field 2) may hold spaces: count fields from its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return Number(fields[11]) + Number(fields[12])
-}
-
-/**
- * Waits until every server used at most IDLE_TICKS in a 500 ms window (120 s at most);
- * returns the ticks each used meanwhile.
- */
-const IDLE_TICKS = 2
-async function settle(servers: readonly Server[]): Promise<{ ticks: Map<ServerName, number>; seconds: number }> {
-  const start = new Map(servers.map((s) => [s.name, cpuTicks(s.pid)]))
-  const t0 = performance.now()
-  let previous = new Map(start)
-  for (;;) {
-    await sleep(500)
-    const current = new Map(servers.map((s) => [s.name, cpuTicks(s.pid)]))
-    const busy = servers.filter((s) => current.get(s.name)! - previous.get(s.name)! > IDLE_TICKS)
-    previous = current
-    if (busy.length === 0) break
-    if (performance.now() - t0 > 120_000) {
-      log(`still busy after 120 s: ${busy.map((s) => s.name).join(', ')}; measuring anyway`)
-      break
-    }
-  }
-  return { ticks: new Map(servers.map((s) => [s.name, previous.get(s.name)! - start.get(s.name)!])), seconds: (performance.now() - t0) / 1000 }
-}
-
-interface WrkResult { requests: number; seconds: number; errors: number; p50ms: number; p99ms: number }
-
-function wrk(script: string, url: string, connections: number, seconds: number): WrkResult {
-  const threads = connections >= 16 ? 2 : 1
-  const out = execFileSync('wrk', [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, `${url}/v1/events`], { encoding: 'utf8' })
-  const m = /RESULT (\d+) ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(out)
-  if (!m) throw new Error(`wrk printed no result:\n${out}`)
-  return { requests: Number(m[1]), seconds: Number(m[2]), errors: Number(m[3]), p50ms: Number(m[4]), p99ms: Number(m[5]) }
-}
-
-/**
- * A wrk script posting `body`. No `response` callback: wrk would hand every answer to Lua,
- * CPU taken from the servers on these 2 cores; summary.errors.status counts statuses > 399.
- */
-function wrkScript(dir: string, name: string, body: string, token: string): string {
-  const bodyFile = join(dir, `${name}.json`)
-  writeFileSync(bodyFile, body)
-  const script = join(dir, `${name}.lua`)
-  writeFileSync(script, `
-local f = io.open(${JSON.stringify(bodyFile)}, "r"); local body = f:read("*a"); f:close()
-wrk.method = "POST"; wrk.body = body
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer ${token}"
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %f %d %f %f\\n", summary.requests, summary.duration / 1e6,
-    e.status + e.connect + e.read + e.write + e.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end
-`)
-  return script
-}
-
-function batch(n: number, offset = 0): string {
-  return JSON.stringify(Array.from({ length: n }, (_, i) => ({
-    project: `BenchBot${(offset + i) % 10}`, type: ['order_submitted', 'order_filled', 'trade_opened'][i % 3], severity: 'info',
-    message: `Submitted order ${offset + i} EURUSD buy 10000 @ 1.0850`, source: 'OrderRouter',
-    data: { symbol: 'EURUSD', side: 'buy', quantity: 10000, price: 1.085, order_id: `o-${offset + i}` },
-  })))
-}
-
 /** Lines in an NDJSON file (newline bytes), read in 8 MiB chunks. */
 function countLines(path: string): number {
   if (!existsSync(path)) return 0
@@ -165,11 +92,7 @@ function countLines(path: string): number {
 const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!)
 
 await runBench(import.meta.url, async () => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('wrk is not installed: apt-get install -y wrk')
-  }
+  requireWrk()
   const dir = makeTempDir('tt-bench-http-')
   const children: ChildProcess[] = []
   try {
@@ -190,11 +113,11 @@ await runBench(import.meta.url, async () => {
     }
     const byName = new Map(servers.map((s) => [s.name, s]))
     const token = collector?.token ?? 'none'
-    const scripts = new Map(PHASES.map((p) => [p.key, wrkScript(dir, p.key, batch(p.eventsPerRequest), token)]))
+    const scripts = new Map(PHASES.map((p) => [p.key, wrkScript(dir, p.key, ingestBody(p.eventsPerRequest), token)]))
     const phaseServers = (p: Phase): Server[] => p.servers.filter((name) => byName.has(name)).map((name) => byName.get(name)!)
 
     log(`warm-up, then ${ROUNDS} rounds of ${SECONDS} s per server and phase; servers: ${servers.map((s) => s.name).join(', ')}`)
-    for (const phase of PHASES) for (const s of phaseServers(phase)) wrk(scripts.get(phase.key)!, s.url, phase.connections, 2)
+    for (const phase of PHASES) for (const s of phaseServers(phase)) await wrk(scripts.get(phase.key)!, s.url, phase.connections, 2)
 
     const runs: Record<Phase['key'], Run[]> = { batch: [], single: [] }
     let previous: Run | undefined
@@ -207,7 +130,7 @@ await runBench(import.meta.url, async () => {
             previous.settleSec = round(idle.seconds, 1)
           }
           const before = cpuTicks(server.pid)
-          const w = wrk(scripts.get(phase.key)!, server.url, phase.connections, SECONDS)
+          const w = await wrk(scripts.get(phase.key)!, server.url, phase.connections, SECONDS)
           const cpuSec = (cpuTicks(server.pid) - before) / CLK_TCK
           const events = w.requests * phase.eventsPerRequest
           const run: Run = {
@@ -278,7 +201,7 @@ await runBench(import.meta.url, async () => {
     let rss: { events: number; mib: number } | undefined
     if (collector) {
       const target = scaled(1_000_000, 10_000)
-      while (await ingested(collector.url, collector.token) < target) wrk(scripts.get('batch')!, collector.url, 16, 5)
+      while (await ingested(collector.url, collector.token) < target) await wrk(scripts.get('batch')!, collector.url, 16, 5)
       rss = { events: await ingested(collector.url, collector.token), mib: rssMiB(collector.child.pid!) }
       log(`RSS after ${rss.events} events: ${rss.mib} MiB`)
       metrics.push({ name: `collector RSS after ${QUICK ? rss.events : '1M'} events`, value: rss.mib, unit: 'MiB', target: { op: '<', value: 200 }, note: `${rss.events} events stored by then` })
