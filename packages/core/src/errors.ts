@@ -227,6 +227,24 @@ export const ERR_STORE_SCHEMA = define('TT_ERR_STORE_SCHEMA', 500, (found: numbe
 export const ERR_SIGNING_KEY = define('TT_ERR_SIGNING_KEY', 500, (path: string, reason: string) => `signing key ${path}: ${reason}`)
 export const ERR_RETENTION_INVALID = define('TT_ERR_RETENTION_INVALID', 400, (reason: string) => `retention: ${reason}`)
 
+// Witnesses: where checkpoints and anchors go as they are signed (docs/operations.md, "Witnesses").
+const WITNESS_DIR_HINTS: Record<string, string> = {
+  ENOTDIR: 'a part of its path is a file, not a directory',
+  EACCES: 'this user may not create files there',
+  EPERM: 'this user may not create files there',
+  EROFS: 'it is on a read-only file system (a WORM mount must still let new files be created)',
+  ENOSPC: 'its disk is full',
+  EDQUOT: 'its disk quota is used up',
+}
+/** `errno` is the system error code of the failed mkdir, open, write or link (ENOTDIR, EACCES, …). */
+export const ERR_WITNESS_DIR = define('TT_ERR_WITNESS_DIR', 500, (path: string, errno: string) =>
+  `witness directory ${path} cannot be written (${errno.slice(0, 40)}): ${WITNESS_DIR_HINTS[errno] ?? 'check the path and the volume mounted there'}. Fix it or change TRADETRAIL_WITNESS_DIR`)
+/** `cause` is short data: `ECONNREFUSED`, `HTTP 500`, `no answer within 10000 ms`, an errno. */
+export const ERR_WITNESS_DELIVERY = define('TT_ERR_WITNESS_DELIVERY', 502, (witness: string, kind: string, seq: number, cause: string) =>
+  `witness ${witness} did not take the ${kind} at seq ${seq} (${cause.slice(0, 120)}); it stays pending and is sent again, in order, until the witness takes it`)
+export const ERR_WITNESS_CONFLICT = define('TT_ERR_WITNESS_CONFLICT', 409, (witness: string, kind: string, seq: number) =>
+  `witness ${witness} already holds a different ${kind} at seq ${seq}: the trail was rewritten or restored since, or another trail with the same key writes there. Nothing was overwritten; run tradetrail verify --witness`)
+
 // Import.
 export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: string, count: number, first: string) =>
   `${file}: ${count} bad line${count === 1 ? '' : 's'}, nothing imported (--strict); first: ${first}`)

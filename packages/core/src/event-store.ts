@@ -123,16 +123,24 @@ export interface EventStore {
   /** Events stored (not counting purged ones). */
   count(): Promise<number>
   addCheckpoint(checkpoint: Checkpoint): Promise<void>
-  /** Checkpoints in seq order. */
-  checkpoints(): Promise<Checkpoint[]>
+  /** Checkpoints with seq > afterSeq (default 0) in seq order, at most `limit` (default all). */
+  checkpoints(afterSeq?: number, limit?: number): Promise<Checkpoint[]>
+  /** How many checkpoints have seq > afterSeq. */
+  countCheckpoints(afterSeq: number): Promise<number>
   /** The checkpoint with the highest seq, if any. */
   latestCheckpoint(): Promise<Checkpoint | undefined>
   /** The most recent retention anchor, if anything was ever purged. */
   anchor(): Promise<Anchor | undefined>
+  /** Every retention anchor the trail holds, in seq order (the last is `anchor()`). */
+  anchors(): Promise<Anchor[]>
   /** The highest seq whose received_at is before `time` (RFC 3339), or 0. */
   lastSeqReceivedBefore(time: string): Promise<number>
   /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
   purge(anchor: Anchor): Promise<void>
+  /** How far the named consumer (a witness) got, as it last recorded; undefined before its first record. */
+  cursor(name: string): Promise<number | undefined>
+  /** Records durably how far the named consumer got. */
+  setCursor(name: string, seq: number): Promise<void>
   /** Where this store lives, so another thread or process can open it too (parallel verify). */
   readonly locator: StoreLocator
   close(): Promise<void>

@@ -36,6 +36,16 @@ export interface TradetrailConfig {
   checkpointIntervalMs: number
   /** Purge events older than this (ms); undefined keeps everything. */
   retentionMs: number | undefined
+  /** Witnesses (docs/operations.md, "Witnesses"): a directory on another volume or a WORM mount… */
+  witnessDir: string | undefined
+  /** …and/or an HTTPS endpoint that each checkpoint and anchor is POSTed to, with its bearer token and extra CA certificates (PEM file). */
+  witnessUrl: string | undefined
+  witnessToken: string | undefined
+  witnessCa: string | undefined
+  /** A POST to the witness endpoint fails when no answer came by then. */
+  witnessTimeoutMs: number
+  /** Retries double from 1 s up to this. */
+  witnessRetryMaxMs: number
   /** Flag a batch `clock_skew` when its client reports a clock offset above this (ms); 0 never flags. */
   clockSkewMs: number
   /** Slack or Discord webhook for alerts and summaries (seed 000: QT_ALERT_WEBHOOK). Used by notifications. */
@@ -60,6 +70,8 @@ interface Setting<K extends keyof TradetrailConfig> {
   default: TradetrailConfig[K]
   /** The command-line flag, when it is not the key in kebab-case. */
   flag?: string
+  /** A credential: an error about it never quotes its value. */
+  secret?: boolean
 }
 
 class Invalid extends Error {}
@@ -104,6 +116,18 @@ const url: Parser<string> = (raw) => {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new Invalid('must be an http(s) URL')
   return raw
 }
+/** https, or plain http to this machine only (a local relay): the bearer token must not cross a network in clear. */
+const witnessUrl: Parser<string> = (raw) => {
+  const parsed = URL.canParse(raw) ? new URL(raw) : undefined
+  const loopback = parsed !== undefined && /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(parsed.hostname)
+  if (parsed?.protocol !== 'https:' && !(parsed?.protocol === 'http:' && loopback)) throw new Invalid('must be an https URL (plain http only to this machine: localhost, 127.0.0.1, [::1])')
+  return raw
+}
+/** Sent in an Authorization header: visible ASCII only, so that it cannot break the header. */
+const headerToken: Parser<string> = (raw) => {
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new Invalid('must be printable ASCII without spaces')
+  return raw
+}
 const emails: Parser<string> = (raw) => {
   for (const address of raw.split(',')) if (!/^[^@\s]+@[^@\s]+$/.test(address.trim())) throw new Invalid(`"${address.trim()}" is not an email address`)
   return raw
@@ -138,6 +162,12 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
   checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration(), default: 60_000 },
   retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration()), default: undefined, flag: '--retention' },
+  witnessDir: { key: 'witnessDir', env: ['TRADETRAIL_WITNESS_DIR'], parse: optional(text), default: undefined },
+  witnessUrl: { key: 'witnessUrl', env: ['TRADETRAIL_WITNESS_URL'], parse: optional(witnessUrl), default: undefined },
+  witnessToken: { key: 'witnessToken', env: ['TRADETRAIL_WITNESS_TOKEN'], parse: optional(headerToken), default: undefined, secret: true },
+  witnessCa: { key: 'witnessCa', env: ['TRADETRAIL_WITNESS_CA'], parse: optional(text), default: undefined },
+  witnessTimeoutMs: { key: 'witnessTimeoutMs', env: ['TRADETRAIL_WITNESS_TIMEOUT'], parse: duration(REQUEST_TIMEOUT_MS), default: 10_000 },
+  witnessRetryMaxMs: { key: 'witnessRetryMaxMs', env: ['TRADETRAIL_WITNESS_RETRY_MAX'], parse: duration(), default: 300_000 },
   // CAT wants clocks within 50 ms of UTC.
   clockSkewMs: { key: 'clockSkewMs', env: ['TRADETRAIL_CLOCK_SKEW_MS'], parse: integer(0, 86_400_000), default: 50 },
   alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
@@ -163,7 +193,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
     try {
       config[setting.key] = setting.parse(raw)
     } catch (error) {
-      if (error instanceof Invalid) throw ERR_CONFIG_INVALID.create(source, raw, error.message)
+      if (error instanceof Invalid) throw ERR_CONFIG_INVALID.create(source, setting.secret === true ? '' : raw, error.message)
       throw error
     }
   }
@@ -200,6 +230,9 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
   if ((config.maxUnauthenticatedConnections as number) >= (config.maxConnections as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_MAX_UNAUTHENTICATED_CONNECTIONS', String(config.maxUnauthenticatedConnections),
       `must be below TRADETRAIL_MAX_CONNECTIONS (${config.maxConnections}), so that producers always find a free connection`)
+  }
+  for (const [key, name] of [['witnessToken', 'TRADETRAIL_WITNESS_TOKEN'], ['witnessCa', 'TRADETRAIL_WITNESS_CA']] as const) {
+    if (config[key] !== undefined && config.witnessUrl === undefined) throw ERR_CONFIG_INVALID.create(name, '', 'is set, but TRADETRAIL_WITNESS_URL is not: it belongs to the witness endpoint')
   }
   if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')

@@ -13,11 +13,12 @@ import { type Checkpoint, type EventStore, GENESIS_HASH, canonicalSeq, chainHash
 import { verifyCheckpoint } from './checkpoint-signer.ts'
 import { startThread } from './start-thread.ts'
 import { VERIFY_THREAD, VERIFY_THREAD_URL } from './trail/verify-thread.ts'
+import { WITNESS_PROBLEM_CODES } from './witness/verify-witnesses.ts'
 
 /** Every kind of problem verify names; docs/verification.md describes each (docs.test.ts holds it to this list). */
 export const VERIFY_PROBLEM_CODES = [
   'hash_mismatch', 'missing_event', 'unexpected_event', 'seq_mismatch', 'checkpoint_mismatch', 'checkpoint_signature',
-  'anchor_signature', 'truncated',
+  'anchor_signature', 'truncated', ...WITNESS_PROBLEM_CODES,
 ] as const
 export type VerifyProblemCode = (typeof VERIFY_PROBLEM_CODES)[number]
 

@@ -3,13 +3,13 @@
  * and retention at start (old events purged behind a signed anchor, the rest still verifying).
  */
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { ManualClock, validateBatch } from '@tradetrail/core'
 import { describeAnswer, http, spawnCollector, tempDir } from '@tradetrail/test-support'
+import { selfSignedCertificate } from './helpers/tls.ts'
 import { openTestTrail } from './helpers/trail.ts'
 
 function httpsGet(url: string, path: string, ca: Buffer, token?: string): Promise<{ status: number; body: string }> {
@@ -24,16 +24,9 @@ function httpsGet(url: string, path: string, ca: Buffer, token?: string): Promis
 }
 
 test('serves HTTPS with --tls-cert and --tls-key, and refuses half a TLS configuration', async (t) => {
-  const dir = tempDir(t, 'tt-tls')
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')]
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' })
-  } catch (error) {
-    if (process.env.CI === 'true') throw error
-    t.skip(`openssl is not available here (${(error as Error).message}): TLS NOT TESTED`)
-    return
-  }
+  const tls = selfSignedCertificate(t)
+  if (tls === undefined) return
+  const { cert, key } = tls
   const c = await spawnCollector(t, { args: ['--tls-cert', cert, '--tls-key', key] })
   assert.match(c.url, /^https:\/\/127\.0\.0\.1:\d+$/, `the banner gives an https URL: ${c.stdout()}`)
   const ca = readFileSync(cert)

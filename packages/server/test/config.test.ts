@@ -52,6 +52,27 @@ describe('collector configuration', () => {
     assert.deepEqual([layered.headTimeoutMs, layered.maxUnauthenticatedConnections, layered.maxUnauthenticatedPerAddress], [250, 32, 8])
   })
 
+  it('configures the witnesses file < environment < flags: a directory, an https endpoint with its token, CA, timeout and retry cap', () => {
+    const defaults = loadConfig({ env: {} })
+    assert.deepEqual([defaults.witnessDir, defaults.witnessUrl, defaults.witnessToken, defaults.witnessTimeoutMs, defaults.witnessRetryMaxMs], [undefined, undefined, undefined, 10_000, 300_000])
+    const file = join(dir, 'witness.json')
+    writeFileSync(file, JSON.stringify({ witnessDir: '/mnt/worm/a', witnessUrl: 'https://witness.example.com/v1/checkpoints', witnessTimeoutMs: '5s' }))
+    const layered = loadConfig({
+      file, env: { TRADETRAIL_WITNESS_DIR: '/mnt/worm/b', TRADETRAIL_WITNESS_TOKEN: 's3cr3t', TRADETRAIL_WITNESS_CA: '/etc/ca.pem', TRADETRAIL_WITNESS_RETRY_MAX: '1m' },
+      flags: { witnessDir: '/mnt/worm/c', witnessUrl: 'http://127.0.0.1:8080/witness' },
+    })
+    assert.deepEqual(
+      [layered.witnessDir, layered.witnessUrl, layered.witnessToken, layered.witnessCa, layered.witnessTimeoutMs, layered.witnessRetryMaxMs],
+      ['/mnt/worm/c', 'http://127.0.0.1:8080/witness', 's3cr3t', '/etc/ca.pem', 5000, 60_000],
+    )
+    for (const local of ['http://localhost:1/', 'http://[::1]:2/w', 'http://127.1.2.3/']) assert.equal(loadConfig({ env: { TRADETRAIL_WITNESS_URL: local } }).witnessUrl, local)
+    // A bad token is refused without being quoted: the error reaches logs.
+    assert.throws(() => loadConfig({ env: { TRADETRAIL_WITNESS_URL: 'https://w.example.com/', TRADETRAIL_WITNESS_TOKEN: 'two words' } }), (error: Error) => {
+      assert.match(error.message, /^TRADETRAIL_WITNESS_TOKEN must be printable ASCII without spaces$/)
+      return true
+    })
+  })
+
   it('names the variable, key or flag and the reason for every bad value', () => {
     const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
       [{ env: { TRADETRAIL_PORT: 'abc' } }, /TRADETRAIL_PORT="abc" must be a whole number/],
@@ -75,6 +96,12 @@ describe('collector configuration', () => {
       [{ env: {}, flags: { headTimeoutMs: 'soon' } }, /--head-timeout="soon" must be a duration/],
       [{ env: { TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS: '0' } }, /TRADETRAIL_MAX_UNAUTHENTICATED_PER_ADDRESS="0" must be from 1/],
       [{ env: { TRADETRAIL_MAX_CONNECTIONS: '100' } }, /TRADETRAIL_MAX_UNAUTHENTICATED_CONNECTIONS="1024" must be below TRADETRAIL_MAX_CONNECTIONS \(100\)/],
+      [{ env: { TRADETRAIL_WITNESS_URL: 'http://witness.example.com/' } }, /TRADETRAIL_WITNESS_URL="http:\/\/witness.example.com\/" must be an https URL \(plain http only to this machine/],
+      [{ env: {}, flags: { witnessUrl: 'ftp://127.0.0.1/' } }, /--witness-url="ftp:.*" must be an https URL/],
+      [{ env: { TRADETRAIL_WITNESS_TOKEN: 'abc' } }, /TRADETRAIL_WITNESS_TOKEN is set, but TRADETRAIL_WITNESS_URL is not/],
+      [{ env: { TRADETRAIL_WITNESS_CA: '/ca.pem' } }, /TRADETRAIL_WITNESS_CA is set, but TRADETRAIL_WITNESS_URL is not/],
+      [{ env: { TRADETRAIL_WITNESS_TIMEOUT: '5m' } }, /TRADETRAIL_WITNESS_TIMEOUT="5m" must be at most 60s/],
+      [{ env: { TRADETRAIL_WITNESS_RETRY_MAX: 'later' } }, /TRADETRAIL_WITNESS_RETRY_MAX="later" must be a duration/],
     ]
     for (const [sources, message] of cases) {
       assert.throws(() => loadConfig(sources), (error: Error & { code?: string }) => {

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
 import { type Checkpoint, ERR_FILE_ACCESS, fileError } from '@tradetrail/core'
-import { verifyTrail } from '../verify-trail.ts'
+import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
+import { type WitnessedReport, checkWitnesses, readWitness, withWitnessCheck } from '../witness/verify-witnesses.ts'
 import { withTrail } from './cli-context.ts'
 import { parseDuration } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
@@ -48,15 +49,20 @@ export function registerIntegrityCommands(program: Command): void {
     .description('recompute the hash chain and check the signed checkpoints; names the first bad seq')
     .option('--public-key <file>', 'check signatures with this PEM public key (default: the data directory\'s own key)')
     .option('--checkpoints <file>', 'also check against checkpoints exported earlier with "checkpoints --json"')
-    .action(async (flags: { publicKey?: string; checkpoints?: string }, command: Command) => {
+    .option('--witness <dir|file>', 'also check against what a witness holds (a witness directory, or a file of records); repeatable', (path: string, paths: string[]) => [...paths, path], [] as string[])
+    .action(async (flags: { publicKey?: string; checkpoints?: string; witness: string[] }, command: Command) => {
       const external = flags.checkpoints !== undefined ? loadCheckpoints(flags.checkpoints) : []
       const publicKey = flags.publicKey !== undefined ? loadPublicKey(flags.publicKey) : undefined
+      const witnessed = flags.witness.flatMap(readWitness)
       await withTrail(command, 'reader', async (trail, options) => {
-        const report = await verifyTrail(trail.store, publicKey ?? trail.signer.publicKey, { externalCheckpoints: external, workers: availableParallelism() })
+        const key = publicKey ?? trail.signer.publicKey
+        let report: VerifyReport & { witness?: WitnessedReport['witness'] } = await verifyTrail(trail.store, key, { externalCheckpoints: external, workers: availableParallelism() })
+        if (flags.witness.length > 0) report = withWitnessCheck(report, await checkWitnesses(trail.store, key, witnessed))
         if (options.json) printJson(report)
         else if (report.ok) {
           const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
           process.stdout.write(`OK: ${report.checked} events verified (${range}), ${report.checkpoints.verified} signed checkpoints${report.anchor_seq > 0 ? `, from the retention anchor at seq ${report.anchor_seq}` : ''}\n`)
+          if (report.witness !== undefined) process.stdout.write(`witnesses agree: ${report.witness.checkpoints} checkpoints and ${report.witness.anchors} anchors they hold match the trail\n`)
           if (report.unsigned_tail > 0) {
             process.stdout.write(`note: the last ${report.unsigned_tail} events come after the newest signed checkpoint; until the next one, only the chain protects them\n`)
           }

@@ -11,6 +11,8 @@ interface ServeFlags {
   headTimeout?: string
   maxUnauthenticatedConnections?: string
   maxUnauthenticatedPerAddress?: string
+  witnessDir?: string
+  witnessUrl?: string
   strict?: boolean
 }
 
@@ -26,6 +28,8 @@ export function registerServeCommand(program: Command): void {
     .option('--head-timeout <age>', 'close a connection whose request head is not complete this long after it opens (default $TRADETRAIL_HEAD_TIMEOUT or 10s)')
     .option('--max-unauthenticated-connections <n>', 'most connections waiting for a request with a valid token (default 1024)')
     .option('--max-unauthenticated-per-address <n>', 'the same, from one remote address (default 256)')
+    .option('--witness-dir <dir>', 'write every checkpoint and anchor to this directory as it is signed (another volume, a WORM mount)')
+    .option('--witness-url <url>', 'and/or POST each to this HTTPS endpoint, retried until it takes it')
     .option('--strict', 'refuse to start on a data directory on tmpfs or under /tmp in a container')
     .action(async (flags: ServeFlags, command: Command) => {
       // Loaded here so that the other commands never pay for Fastify and prom-client.
@@ -34,6 +38,7 @@ export function registerServeCommand(program: Command): void {
         host: flags.host, port: flags.port, strict: flags.strict,
         tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs, headTimeoutMs: flags.headTimeout,
         maxUnauthenticatedConnections: flags.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: flags.maxUnauthenticatedPerAddress,
+        witnessDir: flags.witnessDir, witnessUrl: flags.witnessUrl,
       })
       await startCollector(config)
       await new Promise(() => {}) // runs until a signal stops it (serve.ts exits the process)

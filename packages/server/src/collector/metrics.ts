@@ -1,5 +1,6 @@
 /** The collector's Prometheus metrics. Labels never carry tokens or event contents. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { WitnessStatus } from '../witness/witness-delivery.ts'
 
 export class CollectorMetrics {
   readonly registry = new Registry()
@@ -25,10 +26,19 @@ export class CollectorMetrics {
     name: 'tradetrail_connections_closed_total', registers: [this.registry], labelNames: ['reason'] as const,
     help: 'Connections the collector closed before a request reached a route: malformed, header_too_large, timeout (a head or request too slow), unauthenticated_limit (the oldest waiting without a token, at a cap)',
   })
+  readonly witnessDelivered = new Counter({
+    name: 'tradetrail_witness_delivered_total', help: 'Checkpoints and anchors a witness took, by witness (directory, http)', labelNames: ['witness'] as const, registers: [this.registry],
+  })
+  readonly witnessFailures = new Counter({
+    name: 'tradetrail_witness_failures_total', help: 'Failed deliveries to a witness, by witness (directory, http); each is retried', labelNames: ['witness'] as const, registers: [this.registry],
+  })
   readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
 
-  /** `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files). */
-  constructor(storeSizeBytes: () => number) {
+  /**
+   * `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files);
+   * `witnesses`, where each witness stands.
+   */
+  constructor(storeSizeBytes: () => number, witnesses: () => Promise<WitnessStatus[]> = async () => []) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_process_' })
     // prom-client names three gauges `…_total`, a suffix Prometheus keeps for counters
     // (`promtool check metrics` refuses them): they are exposed as `…_all` instead.
@@ -43,6 +53,12 @@ export class CollectorMetrics {
         },
       })
     }
+    new Gauge({
+      name: 'tradetrail_witness_pending', help: 'Signed checkpoints and anchors a witness does not hold yet, by witness (directory, http)', labelNames: ['witness'] as const, registers: [this.registry],
+      async collect() {
+        for (const w of await witnesses()) this.set({ witness: w.witness }, w.pending)
+      },
+    })
     new Gauge({
       name: 'tradetrail_store_size_bytes', help: 'Bytes the trail takes on disk', registers: [this.registry],
       collect() {

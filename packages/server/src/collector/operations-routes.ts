@@ -1,6 +1,7 @@
-/** Operations: Prometheus metrics (read scope), health and readiness (public), the landing page. */
+/** Operations: Prometheus metrics and the witnesses' state (read scope), health and readiness (public), the landing page. */
 import type { FastifyPluginAsync } from 'fastify'
 import { READ, type RouteDeps } from './collector.ts'
+import { strictParams } from './query-params.ts'
 
 export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { trail, metrics, state, config } = deps
@@ -8,6 +9,12 @@ export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps)
   app.get('/metrics', { config: { scopes: READ, wholeTrail: true } }, async (_request, reply) => {
     metrics.headSeq.set((await trail.store.head()).seq)
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+  // Where each witness stands. Witness lag never makes /readyz refuse ingest: producers must not
+  // wait for a volume or an endpoint that only receives copies of signatures.
+  app.get('/v1/witnesses', { config: { scopes: READ, wholeTrail: true } }, async (request) => {
+    strictParams(request.query, [])
+    return { witnesses: (await trail.witnesses?.status()) ?? [] }
   })
   app.get('/healthz', async () => ({ status: 'ok' }))
   app.get('/readyz', async (_request, reply) => {

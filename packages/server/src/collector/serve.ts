@@ -50,6 +50,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
   }
   let metrics: CollectorMetrics | undefined
   let log: (error: unknown, message: string) => void = (error, message) => process.stderr.write(`tradetrail: ${message}: ${(error as Error).message}\n`)
+  let warn: (error: unknown, message: string) => void = (error, message) => process.stderr.write(`WARNING: ${message}: ${(error as Error).message}\n`)
   const trail = await openTrail(config, {
     role: 'collector', clock,
     onError: (error) => log(error, 'background work failed'),
@@ -61,12 +62,20 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
       metrics?.writeFailures.inc()
       log(error, `commit of ${batches} batches failed; the requests were answered with an error`)
     },
+    witnessHooks: {
+      onDelivered: (witness) => metrics?.witnessDelivered.inc({ witness: witness.kind }),
+      onFailure: (witness, error, retryInMs) => {
+        metrics?.witnessFailures.inc({ witness: witness.kind })
+        warn(error, `witness ${witness.where}: delivery failed${retryInMs === undefined ? '' : `, next attempt in ${retryInMs / 1000} s`}`)
+      },
+    },
   })
-  metrics = new CollectorMetrics(() => trail.sizeBytes())
+  metrics = new CollectorMetrics(() => trail.sizeBytes(), async () => (await trail.witnesses?.status()) ?? [])
   const tokens = new TokenCache(trail.tokens)
   const collector = buildCollector({ config, trail, tokens, metrics, clock, https })
   const { app } = collector
   log = (error, message) => app.log.error({ err: error }, message)
+  warn = (error, message) => app.log.warn({ err: error }, message)
 
   // A token revoked, rotated or created by another process (the CLI, a second collector) reaches
   // this one through the feed: its cached entry goes, and the next request reads the store.

@@ -20,6 +20,7 @@ import { SqliteJobStateStore } from '../stores/sqlite/sqlite-job-state-store.ts'
 import { SqliteTokenStore } from '../stores/sqlite/sqlite-token-store.ts'
 import { type PurgeResult, purgeExpired } from '../retention.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
+import { WitnessDelivery, type WitnessHooks, openWitnessTargets } from '../witness/witness-delivery.ts'
 import { GroupCommitter } from './group-commit.ts'
 import { TrailFeed } from './trail-feed.ts'
 
@@ -44,6 +45,8 @@ export interface OpenTrailOptions {
   /** Observes each group commit: events, batches, seconds taken; and each failed one. */
   onCommit?: (events: number, batches: number, seconds: number) => void
   onCommitError?: (error: unknown, batches: number) => void
+  /** Observe deliveries to the witnesses; a failure is printed as a warning unless `onFailure` is given. */
+  witnessHooks?: WitnessHooks
 }
 
 export interface Trail {
@@ -63,6 +66,11 @@ export interface Trail {
    * must happen at 00:00 UTC or after N minutes; its memory is kept in the trail.
    */
   readonly scheduler: Scheduler | undefined
+  /**
+   * Delivers each checkpoint and anchor to the configured witnesses (none: undefined; never for
+   * a reader). A collector delivers as they are signed; a command, what is pending when it closes.
+   */
+  readonly witnesses: WitnessDelivery | undefined
   /** Bytes the trail takes on disk. */
   sizeBytes(): number
   /** Why the trail cannot take writes now (its writer stopped, or the volume is short of `minFreeBytes`), or undefined. */
@@ -99,21 +107,26 @@ export function cliSubmitter(): string {
 
 const DAY_MS = 86_400_000
 
-export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir' | 'strict' | 'checkpointEvery' | 'checkpointIntervalMs' | 'retentionMs'>>, options: OpenTrailOptions): Promise<Trail> {
+type TrailConfig = Pick<TradetrailConfig, 'dataDir' | 'strict' | 'checkpointEvery' | 'checkpointIntervalMs' | 'retentionMs' |
+  'witnessDir' | 'witnessUrl' | 'witnessToken' | 'witnessCa' | 'witnessTimeoutMs' | 'witnessRetryMaxMs'>
+
+export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrailOptions): Promise<Trail> {
   const { role } = options
   const clock = options.clock ?? systemClock
   const onError = options.onError ?? ((error: unknown) => process.stderr.write(`tradetrail: ${(error as Error).message}\n`))
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`WARNING: ${message}\n`))
   let dataDir: string
   if (role === 'reader') {
     dataDir = existingTrail(config.dataDir)
   } else {
     const check = prepareDataDir(config.dataDir, { strict: config.strict })
-    const warn = options.onWarning ?? ((message: string) => process.stderr.write(`WARNING: ${message}\n`))
     for (const warning of check.warnings) warn(warning)
     dataDir = check.path
   }
   const path = join(dataDir, DATABASE_FILE)
   const signer = CheckpointSigner.open(join(dataDir, KEYS_DIR), { create: role !== 'reader' })
+  // Before the store opens: a witness that cannot be written stops the start with nothing to close.
+  const witnessTargets = role === 'reader' ? [] : await openWitnessTargets(config, signer.keyId, clock)
   const store = role === 'collector' ? await SqliteEventStore.openThreaded({ path, clock }) : openForCommand(path, clock, role === 'reader')
   let tokens: SqliteTokenStore
   try {
@@ -139,6 +152,11 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
     jobs = new SqliteJobStateStore(path)
     scheduler = new Scheduler({ clock, state: jobs, onError: (error, job) => onError(Object.assign(new Error(`${job}: ${(error as Error).message}`), { cause: error })) })
   }
+  const witnesses = witnessTargets.length === 0 ? undefined : new WitnessDelivery({
+    store, targets: witnessTargets, clock, retryMaxMs: config.witnessRetryMaxMs,
+    onDelivered: options.witnessHooks?.onDelivered,
+    onFailure: options.witnessHooks?.onFailure ?? ((_witness, error) => warn((error as Error).message)),
+  })
   const self = role === 'collector' ? 'collector' : cliSubmitter()
   let appended = false
   const committer = new GroupCommitter({
@@ -148,7 +166,7 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
       for (const r of results) if (r.last_seq !== null) last = r.last_seq
       if (last > 0) {
         appended = true
-        await checkpointer.afterAppend(last)
+        if (await checkpointer.afterAppend(last)) witnesses?.nudge()
       }
       return results
     },
@@ -161,7 +179,7 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
   const submit = (batch: readonly PreparedEvent[], submitter: string): Promise<AppendResult> => committer.submit({ events: batch, submitter })
   let closing: Promise<void> | undefined
   const trail: Trail = {
-    dataDir, store, tokens, signer, checkpointer, clock, self, feed, scheduler,
+    dataDir, store, tokens, signer, checkpointer, clock, self, feed, scheduler, witnesses,
     sizeBytes: () => store.sizeBytes(),
     writeProblem: (minFreeBytes) => {
       const stopped = store.writeProblem()
@@ -174,7 +192,11 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
       const event = { project: SELF_PROJECT, type, severity, message, source: role === 'collector' ? 'collector' : 'cli', ...(data ? { data } : {}) }
       return submit(validateBatch([event], { nowMicros: clock.nowMicros() }), self)
     },
-    purge: (maxAgeMs) => purgeRecorded(trail, maxAgeMs),
+    purge: async (maxAgeMs) => {
+      const result = await purgeRecorded(trail, maxAgeMs)
+      if (result.anchor !== null) witnesses?.nudge()
+      return result
+    },
     flush: () => committer.flush(),
     close: () => (closing ??= (async () => {
       try {
@@ -182,6 +204,8 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
         await committer.flush()
         if (appended) await checkpointer.checkpoint()
       } finally {
+        // Never throws: what it cannot deliver goes to onFailure and waits in the trail.
+        await witnesses?.close()
         feed?.close()
         await jobs?.close()
         await tokens.close()
@@ -195,6 +219,7 @@ export async function openTrail(config: Readonly<Pick<TradetrailConfig, 'dataDir
     await trail.purge(retentionMs).catch(onError)
     scheduler.every({ name: 'retention', everyMs: DAY_MS, run: async () => { await trail.purge(retentionMs) } })
   }
+  if (role === 'collector') witnesses?.start()
   return trail
 }
 

@@ -239,7 +239,8 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.equal((await store.latestCheckpoint())?.seq, head.seq)
       const [third] = await store.query({ afterSeq: 2, limit: 1, order: 'asc' })
       await store.addCheckpoint(signer.sign({ seq: 3, hash: third!.hash, time: '2025-12-18T21:00:00Z' }))
-      assert.deepEqual((await store.checkpoints()).map((c) => c.seq), [3, head.seq], 'in seq order, whatever the order they were added in')
+      assert.deepEqual((await store.checkpoints()).map((c) => c.seq), [head.seq],
+        'a checkpoint of an older head, signed while another process signed a newer one, is not kept: the newer covers it, and witnesses deliver in seq order')
       assert.equal((await store.latestCheckpoint())?.seq, head.seq)
       assert.equal(await store.lastSeqReceivedBefore('2025-12-19T00:00:00Z'), 6)
       assert.equal(await store.lastSeqReceivedBefore('2025-12-01T00:00:00Z'), 0)
@@ -263,6 +264,34 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.deepEqual(await store.append(prepare([ev(50)])), { accepted: 1, duplicates: 0, first_seq: 13, last_seq: 13 })
       assert.equal((await verifyTrail(store, signer.publicKey)).ok, true)
       assert.equal((await purgeExpired({ store, signer, maxAgeMs: 86_400_000, clock })).purged, 0, 'nothing is old enough')
+    })
+
+    it('reads checkpoints after a seq, every anchor, and named cursors that survive a reopening (what witnesses deliver from)', async () => {
+      await fresh()
+      for (let i = 0; i < 5; i++) {
+        await store.append(prepare([ev(i * 2), ev(i * 2 + 1)]))
+        const head = await store.head()
+        await store.addCheckpoint(signer.sign({ seq: head.seq, hash: head.hash.toString('hex'), time: `2025-12-17T21:0${i}:00.000000Z` }))
+        clock.advanceMs(86_400_000)
+      }
+      assert.deepEqual((await store.checkpoints(4)).map((c) => c.seq), [6, 8, 10])
+      assert.deepEqual((await store.checkpoints(4, 2)).map((c) => c.seq), [6, 8])
+      assert.deepEqual((await store.checkpoints(10)).map((c) => c.seq), [])
+      assert.deepEqual([await store.countCheckpoints(0), await store.countCheckpoints(5), await store.countCheckpoints(10)], [5, 3, 0])
+      assert.deepEqual(await store.anchors(), [])
+      const first = await purgeExpired({ store, signer, maxAgeMs: 3.5 * 86_400_000, clock })
+      const second = await purgeExpired({ store, signer, maxAgeMs: 1.5 * 86_400_000, clock })
+      assert.deepEqual((await store.anchors()).map((a) => a.seq), [first.anchor!.seq, second.anchor!.seq])
+      assert.deepEqual((await store.anchors()).at(-1), await store.anchor(), 'the last of anchors() is anchor()')
+      assert.deepEqual((await store.anchors())[0], first.anchor, 'an anchor reads back as it was written')
+
+      assert.equal(await store.cursor('witness:test'), undefined)
+      await store.setCursor('witness:test', 8)
+      await store.setCursor('witness:other', 2)
+      await store.setCursor('witness:test', 10)
+      await store.close()
+      store = await handle.open(clock)
+      assert.deepEqual([await store.cursor('witness:test'), await store.cursor('witness:other')], [10, 2])
     })
 
     it('never lets received_at go backwards when the clock does', async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { chainHash } from '@tradetrail/core'
 import type { Hooks } from '@tradetrail/test-support'
+import type { CheckpointSigner } from '../../src/checkpoint-signer.ts'
 import { DATABASE_FILE } from '../../src/trail/open-trail.ts'
 import { copyDataDir } from './trail.ts'
 
@@ -36,6 +37,20 @@ export function rechain(db: Database.Database, fromSeq: number): void {
   for (const row of rows.slice(1)) {
     prev = chainHash(prev, row.body)
     update.run(prev, row.seq)
+  }
+}
+
+/**
+ * Signs every checkpoint with seq ≥ `fromSeq` again over the hash now stored at its seq, with
+ * `signer` (the key on disk, stolen; or one the attacker put in its place), at its old time: the
+ * trail's own checkpoints then vouch for a rewritten chain.
+ */
+export function resign(db: Database.Database, signer: CheckpointSigner, fromSeq: number): void {
+  const rows = db.prepare('SELECT c.seq, c.time, lower(hex(e.hash)) AS hash FROM checkpoints c JOIN events e ON e.seq = c.seq WHERE c.seq >= ?').all(fromSeq) as Array<{ seq: number; time: string; hash: string }>
+  const update = db.prepare('UPDATE checkpoints SET hash = ?, key_id = ?, signature = ? WHERE seq = ?')
+  for (const row of rows) {
+    const forged = signer.sign(row)
+    update.run(forged.hash, forged.key_id, forged.signature, row.seq)
   }
 }
 

@@ -182,9 +182,14 @@ export class SqliteChainWriter {
     return to - from
   }
 
+  /**
+   * Keeps checkpoints in the order they are signed: one that another process signed of an older
+   * head while this one signed a newer is dropped (the newer covers it), so witnesses, which
+   * deliver in seq order from a cursor, never find a checkpoint behind the one they delivered.
+   */
   addCheckpoint(c: Checkpoint): void {
-    translated(() => this.#db.prepare('INSERT OR IGNORE INTO checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)')
-      .run(c.seq, c.hash, c.time, c.key_id, c.signature))
+    translated(() => this.#db.prepare('INSERT OR IGNORE INTO checkpoints (seq, hash, time, key_id, signature) SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM checkpoints WHERE seq > ?)')
+      .run(c.seq, c.hash, c.time, c.key_id, c.signature, c.seq))
   }
 
   /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */

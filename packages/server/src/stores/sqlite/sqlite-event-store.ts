@@ -81,6 +81,8 @@ export type CommitListener = (events: readonly CommittedEvent[]) => void
 const SEVERITY_BY_RANK: readonly Severity[] = SEVERITIES
 // Hashes leave SQLite as hex text: a BLOB costs a Buffer per row, several times the rest of the row.
 const EVENT_COLUMNS = 'e.body, lower(hex(e.hash))'
+/** Every anchor, oldest first: anchor() and anchors() read the same columns. */
+const ANCHORS = 'SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq'
 
 /** A request to the writer thread before its id is given. */
 type Unnumbered<R> = R extends unknown ? Omit<R, 'id'> : never
@@ -127,7 +129,7 @@ export class SqliteEventStore implements EventStore {
       this.#db.pragma('cache_size = -8192') // 8 MiB: reads touch the recent end and whatever a query scans once
     })
     this.#head = this.#db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').raw()
-    this.#anchor = this.#db.prepare('SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq DESC LIMIT 1')
+    this.#anchor = this.#db.prepare(`${ANCHORS} DESC LIMIT 1`)
     this.#indexedSeq = this.#db.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq'").pluck()
   }
 
@@ -283,9 +285,14 @@ export class SqliteEventStore implements EventStore {
     await this.#writable().request('checkpoint', { checkpoint: c })
   }
 
-  async checkpoints(): Promise<Checkpoint[]> {
+  async checkpoints(afterSeq = 0, limit = -1): Promise<Checkpoint[]> {
     this.#open()
-    return translated(() => this.#db.prepare('SELECT seq, hash, time, key_id, signature FROM checkpoints ORDER BY seq').all()) as Checkpoint[]
+    return translated(() => this.#statement('SELECT seq, hash, time, key_id, signature FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit)) as Checkpoint[]
+  }
+
+  async countCheckpoints(afterSeq: number): Promise<number> {
+    this.#open()
+    return translated(() => this.#statement('SELECT count(*) FROM checkpoints WHERE seq > ?').pluck().get(afterSeq)) as number
   }
 
   async latestCheckpoint(): Promise<Checkpoint | undefined> {
@@ -296,6 +303,11 @@ export class SqliteEventStore implements EventStore {
   async anchor(): Promise<Anchor | undefined> {
     this.#open()
     return translated(() => this.#anchor.get()) as Anchor | undefined
+  }
+
+  async anchors(): Promise<Anchor[]> {
+    this.#open()
+    return translated(() => this.#statement(ANCHORS).all()) as Anchor[]
   }
 
   async lastSeqReceivedBefore(time: string): Promise<number> {
@@ -344,7 +356,6 @@ export class SqliteEventStore implements EventStore {
     return size
   }
 
-  /** Records how far the named feed consumer got (read back with `cursor`). */
   async setCursor(name: string, seq: number): Promise<void> {
     await this.#writable().request('cursor', { name, seq })
   }
