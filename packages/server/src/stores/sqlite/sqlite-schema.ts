@@ -100,8 +100,34 @@ function tokenExpiryAndRotation(db: Database.Database): void {
   db.exec('ALTER TABLE tokens ADD COLUMN expires_at TEXT; ALTER TABLE tokens ADD COLUMN replaced_by TEXT;')
 }
 
+/**
+ * Version 3 → 4: each anchor records the policy its purge kept (NULL on anchors written before,
+ * which verify treats as legacy anchors), and legal holds, which purges must respect. Holds are
+ * never deleted: a release sets `released_at`.
+ */
+function retentionPolicyAndHolds(db: Database.Database): void {
+  db.exec(`
+ALTER TABLE anchors ADD COLUMN newest_received_at TEXT;
+ALTER TABLE anchors ADD COLUMN min_retention_ms INTEGER;
+ALTER TABLE anchors ADD COLUMN retention_ms INTEGER;
+ALTER TABLE anchors ADD COLUMN below_minimum TEXT;
+CREATE TABLE holds (
+  id TEXT PRIMARY KEY,
+  project TEXT,
+  from_time TEXT,
+  to_time TEXT,
+  reason TEXT NOT NULL,
+  placed_at TEXT NOT NULL,
+  placed_by TEXT NOT NULL,
+  released_at TEXT,
+  released_by TEXT,
+  release_reason TEXT,
+  CHECK ((project IS NULL) = (from_time IS NOT NULL AND to_time IS NOT NULL))
+) STRICT;`)
+}
+
 /** The steps after version 2: UPGRADES[i] takes a database from version 2 + i to 3 + i. */
-const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation]
+const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation, retentionPolicyAndHolds]
 
 export const SCHEMA_VERSION = 2 + UPGRADES.length
 
