@@ -229,12 +229,9 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
 
   describe('a retention anchor forged from a checkpoint', { concurrency: 2 }, () => {
     /** The attack of docs/verification.md §9: no key needed, a checkpoint's row copied into anchors, the events up to it deleted. */
-    const forge = (db: Database.Database, policy?: { newest_received_at: string; min_retention_ms: number; retention_ms: number }): void => {
-      const c = db.prepare('SELECT seq, hash, time, key_id, signature FROM checkpoints WHERE seq = 20').get() as Record<string, unknown>
+    const forge = (db: Database.Database): void => {
+      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) SELECT seq, hash, time, key_id, signature, 20 FROM checkpoints WHERE seq = 20').run()
       db.prepare('DELETE FROM events WHERE seq <= 20').run()
-      db.prepare(`INSERT INTO anchors (seq, hash, time, key_id, signature, purged, newest_received_at, min_retention_ms, retention_ms, below_minimum)
-        VALUES (@seq, @hash, @time, @key_id, @signature, 20, @newest, @min, @retention, NULL)`)
-        .run({ ...c, newest: policy?.newest_received_at ?? null, min: policy?.min_retention_ms ?? null, retention: policy?.retention_ms ?? null })
     }
 
     test('as a legacy anchor: no recorded purge confirms it (anchor_unproven), although its signature is the trail\'s own', async (t) => {
@@ -242,8 +239,10 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
     })
 
     test('with a purge policy made up: its signature does not cover it (anchor_signature)', async (t) => {
-      const policy = { newest_received_at: '2025-12-17T21:00:00.000000Z', min_retention_ms: 1, retention_ms: 1 }
-      await assertVerifyFails(tampered(t, closedTrail, (db) => forge(db, policy)), { seq: 20, code: 'anchor_signature' })
+      await assertVerifyFails(tampered(t, closedTrail, (db) => {
+        forge(db)
+        db.prepare("UPDATE anchors SET newest_received_at = '2025-12-17T21:00:00.000000Z', min_retention_ms = 1, retention_ms = 1").run()
+      }), { seq: 20, code: 'anchor_signature' })
     })
   })
 
