@@ -226,6 +226,32 @@ export const ERR_STORE_SCHEMA = define('TT_ERR_STORE_SCHEMA', 500, (found: numbe
 // Signing and retention.
 export const ERR_SIGNING_KEY = define('TT_ERR_SIGNING_KEY', 500, (path: string, reason: string) => `signing key ${path}: ${reason}`)
 export const ERR_RETENTION_INVALID = define('TT_ERR_RETENTION_INVALID', 400, (reason: string) => `retention: ${reason}`)
+/** `retention` and `minimum` are durations as written (`30d`, `5y`). */
+export const ERR_RETENTION_BELOW_MINIMUM = define('TT_ERR_RETENTION_BELOW_MINIMUM', 400, (retention: string, minimum: string) =>
+  `retention: purging events younger than ${retention} is refused, because the minimum retention is ${minimum} (retentionMinMs, TRADETRAIL_RETENTION_MIN); nothing was purged. ` +
+  'To purge below the minimum anyway, give the reason with --below-minimum-retention REASON (TRADETRAIL_RETENTION_BELOW_MINIMUM): it is logged and recorded in the trail')
+
+// Legal holds (`tradetrail hold`, /v1/holds).
+/** The rules of a legal hold's fields, written once for the HTTP API and the CLI. */
+export const HOLD_RULES = {
+  body: 'must be a JSON object',
+  unknown: 'is not a field of a legal hold; send "project", or "from" and "to", and "reason"',
+  unknownRelease: 'is not a field of a release; send only "reason"',
+  kind: 'or a time range (from and to) is needed, not both: a hold covers one project, or the events of one time range',
+  range: 'is needed too: a time range has a start (from) and an end (to)',
+  project: 'must be 1 to 64 characters of A-Z, a-z, 0-9, "_", "." and "-"',
+  time: 'must be an RFC 3339 UTC time or a date (YYYY-MM-DD)',
+  order: 'must be later than from',
+  reason: 'must be a single line of 1 to 200 characters',
+} as const
+/** What is wrong with one field of a legal hold request. */
+export type HoldRule = keyof typeof HOLD_RULES
+export const ERR_HOLD_INVALID = define('TT_ERR_HOLD_INVALID', 400, (field: string, rule: HoldRule, value?: string) =>
+  `${field.slice(0, 40)} ${HOLD_RULES[rule]}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
+export const ERR_HOLD_NOT_FOUND = define('TT_ERR_HOLD_NOT_FOUND', 404, (id: string) =>
+  `legal hold ${id.slice(0, 40)} was not found; list the holds with "tradetrail hold list" (or GET /v1/holds) and use an id from there`)
+export const ERR_HOLD_RELEASED = define('TT_ERR_HOLD_RELEASED', 409, (id: string, at: string) =>
+  `legal hold ${id.slice(0, 40)} was released already, at ${at}; place a new hold if the events must be kept again`)
 
 // Witnesses: where checkpoints and anchors go as they are signed (docs/operations.md, "Witnesses").
 const WITNESS_DIR_HINTS: Record<string, string> = {

@@ -71,10 +71,29 @@ export interface Checkpoint {
   signature: string
 }
 
-/** A checkpoint left where retention purged everything up to and including `seq`. */
+/**
+ * What retention leaves where it purged everything up to and including `seq`: the checkpoint of
+ * the last purged event, and the purge it ends. Since 0.2 an anchor signs, besides `seq`, `hash`
+ * and `time`, the purge's count and policy, in a payload of its own (anchorPayload); an anchor
+ * written before (a *legacy* anchor) has none of the optional members and signs what a
+ * checkpoint signs (docs/verification.md §8).
+ */
 export interface Anchor extends Checkpoint {
   /** Number of events purged in the purge that wrote this anchor. */
   purged: number
+  /** received_at of the newest event purged (the one at `seq`). */
+  newest_received_at?: string
+  /** The minimum retention in force (ms): younger events are purged only with `below_minimum`. */
+  min_retention_ms?: number
+  /** The retention the purge applied (ms): it purged events received longer ago than this. */
+  retention_ms?: number
+  /** The reason given to purge below the minimum retention, or null when the purge kept to it. */
+  below_minimum?: string | null
+}
+
+/** Whether an anchor was written before anchors signed their purge's policy (it then signs a checkpoint's payload). */
+export function isLegacyAnchor(anchor: Anchor): boolean {
+  return anchor.newest_received_at === undefined
 }
 
 /** The end of the chain: the last stored event, or the anchor / genesis when there is none. */
@@ -131,12 +150,17 @@ export interface EventStore {
   latestCheckpoint(): Promise<Checkpoint | undefined>
   /** The most recent retention anchor, if anything was ever purged. */
   anchor(): Promise<Anchor | undefined>
-  /** Every retention anchor the trail holds, in seq order (the last is `anchor()`). */
+  /** Every retention anchor, one per purge, in seq order. */
   anchors(): Promise<Anchor[]>
   /** The highest seq whose received_at is before `time` (RFC 3339), or 0. */
   lastSeqReceivedBefore(time: string): Promise<number>
-  /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
-  purge(anchor: Anchor): Promise<void>
+  /**
+   * Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction, and
+   * returns true. When `holdsPlaced` is given and the trail no longer holds exactly that many
+   * legal holds (HoldStore: one was placed since the purge was planned), it does nothing and
+   * returns false.
+   */
+  purge(anchor: Anchor, holdsPlaced?: number): Promise<boolean>
   /** How far the named consumer (a witness) got, as it last recorded; undefined before its first record. */
   cursor(name: string): Promise<number | undefined>
   /** Records durably how far the named consumer got. */

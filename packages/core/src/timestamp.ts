@@ -71,6 +71,18 @@ export function durationMillis(value: string): number | undefined {
   const m = DURATION.exec(value)
   return m === null ? undefined : Number(m[1]) * UNIT_MS[m[2]!]!
 }
+
+/** A duration in milliseconds as durationMillis reads it, in its largest whole unit: `5y`, `90d`, `1500ms`. */
+export function formatDuration(ms: number): string {
+  const unit = ['y', 'w', 'd', 'h', 'm', 's'].find((u) => ms % UNIT_MS[u]! === 0 && ms >= UNIT_MS[u]!)
+  return unit === undefined ? `${ms}ms` : `${ms / UNIT_MS[unit]!}${unit}`
+}
+
+/** Microseconds since the epoch of an RFC 3339 UTC string (fraction truncated to µs); NaN when it is not one. */
+export function timestampMicros(value: string): number {
+  const key = timestampKey(value)
+  return key === undefined ? NaN : Date.parse(key.slice(0, 19) + 'Z') * 1000 + Number(key.slice(20, 26))
+}
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
 
 /**

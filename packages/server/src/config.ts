@@ -5,7 +5,7 @@
  * with the name of the variable, key or flag and what is wrong with it. The result is frozen.
  */
 import { readFileSync } from 'node:fs'
-import { ERR_CONFIG_INVALID, durationMillis } from '@tradetrail/core'
+import { ERR_CONFIG_INVALID, durationMillis, formatDuration, isOneLineReason } from '@tradetrail/core'
 
 export interface TradetrailConfig {
   host: string
@@ -36,6 +36,10 @@ export interface TradetrailConfig {
   checkpointIntervalMs: number
   /** Purge events older than this (ms); undefined keeps everything. */
   retentionMs: number | undefined
+  /** No purge removes events younger than this (ms) unless `retentionBelowMinimum` gives a reason. */
+  retentionMinMs: number
+  /** The reason to purge below the minimum retention anyway (an explicit override, logged and recorded), or undefined. */
+  retentionBelowMinimum: string | undefined
   /** Witnesses (docs/operations.md, "Witnesses"): a directory on another volume or a WORM mount… */
   witnessDir: string | undefined
   /** …and/or an HTTPS endpoint that each checkpoint and anchor is POSTed to, with its bearer token and extra CA certificates (PEM file). */
@@ -97,6 +101,10 @@ const duration = (maxMs = Infinity): Parser<number> => (raw) => {
   return ms
 }
 const optional = <T>(parse: Parser<T>): Parser<T | undefined> => (raw) => (raw.trim() === '' ? undefined : parse(raw))
+const reason: Parser<string> = (raw) => {
+  if (!isOneLineReason(raw)) throw new Invalid('must be a single line of 1 to 200 characters saying why')
+  return raw
+}
 const text: Parser<string> = (raw) => {
   if (raw.trim() === '') throw new Invalid('must not be empty')
   return raw
@@ -162,6 +170,11 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   checkpointEvery: { key: 'checkpointEvery', env: ['TRADETRAIL_CHECKPOINT_EVERY'], parse: integer(1, 100_000_000), default: 10_000 },
   checkpointIntervalMs: { key: 'checkpointIntervalMs', env: ['TRADETRAIL_CHECKPOINT_INTERVAL'], parse: duration(), default: 60_000 },
   retentionMs: { key: 'retentionMs', env: ['TRADETRAIL_RETENTION'], parse: optional(duration()), default: undefined, flag: '--retention' },
+  // MiFID II keeps records five years.
+  retentionMinMs: { key: 'retentionMinMs', env: ['TRADETRAIL_RETENTION_MIN'], parse: duration(), default: durationMillis('5y')!, flag: '--retention-min' },
+  retentionBelowMinimum: {
+    key: 'retentionBelowMinimum', env: ['TRADETRAIL_RETENTION_BELOW_MINIMUM'], parse: optional(reason), default: undefined, flag: '--below-minimum-retention',
+  },
   witnessDir: { key: 'witnessDir', env: ['TRADETRAIL_WITNESS_DIR'], parse: optional(text), default: undefined },
   witnessUrl: { key: 'witnessUrl', env: ['TRADETRAIL_WITNESS_URL'], parse: optional(witnessUrl), default: undefined },
   witnessToken: { key: 'witnessToken', env: ['TRADETRAIL_WITNESS_TOKEN'], parse: optional(headerToken), default: undefined, secret: true },
@@ -189,9 +202,12 @@ export interface ConfigSources {
 export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConfig> {
   const env = sources.env ?? process.env
   const config = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.key, s.default])) as unknown as Record<string, unknown>
+  /** Where each value that is not a default came from, and as what text: checks across settings name it. */
+  const given: Partial<Record<keyof TradetrailConfig, { source: string; raw: string }>> = {}
   const apply = (setting: Setting<keyof TradetrailConfig>, raw: string, source: string): void => {
     try {
       config[setting.key] = setting.parse(raw)
+      given[setting.key] = { source, raw }
     } catch (error) {
       if (error instanceof Invalid) throw ERR_CONFIG_INVALID.create(source, setting.secret === true ? '' : raw, error.message)
       throw error
@@ -236,6 +252,12 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
   }
   if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')
+  }
+  const { retentionMs, retentionMinMs, retentionBelowMinimum } = config as unknown as TradetrailConfig
+  if (retentionMs !== undefined && retentionMs < retentionMinMs && retentionBelowMinimum === undefined) {
+    throw ERR_CONFIG_INVALID.create(given.retentionMs!.source, given.retentionMs!.raw,
+      `is shorter than the minimum retention, ${formatDuration(retentionMinMs)} (retentionMinMs, TRADETRAIL_RETENTION_MIN); ` +
+      'to purge below it anyway, give the reason with --below-minimum-retention (TRADETRAIL_RETENTION_BELOW_MINIMUM): it is logged and recorded in the trail')
   }
   return Object.freeze(config as unknown as TradetrailConfig)
 }

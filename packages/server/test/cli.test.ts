@@ -31,7 +31,7 @@ const FIXTURE: Array<Record<string, unknown>> = [
   { project: 'AlphaBot', type: 'order_filled', ts: hoursAgo(1), message: 'Filled 10000 EURUSD at 1.0851', data: { symbol: 'EURUSD' } },
   { project: 'RiskEngine', type: 'test', severity: 'debug', ts: hoursAgo(40), message: 'Old heartbeat' },
 ]
-const COMMANDS = ['log', 'query', 'tail', 'stats', 'verify', 'export', 'dump', 'import', 'summary', 'checkpoints', 'purge'] as const
+const COMMANDS = ['log', 'query', 'tail', 'stats', 'verify', 'export', 'dump', 'import', 'summary', 'checkpoints', 'purge', 'hold'] as const
 
 const fixtureDir = join(tempDir({ after }, 'tt-cli-fixture'), 'data')
 let fixtureEvents: StoredEvent[]
@@ -547,13 +547,13 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
   })
 
   describe('purge', () => {
-    helpTest('purge', ['--older-than'])
+    helpTest('purge', ['--older-than', '--below-minimum-retention'])
 
-    /** 6 events received in 2020, then 3 received now. */
+    /** 6 events received six years ago, then 3 received now. */
     async function agedTrail(t: TestContext): Promise<string> {
       const dataDir = join(tempDir(t, 'tt-purge'), 'data')
       const old = (i: number): Record<string, unknown> => ({ project: 'Old', message: `old ${i}`, ts: `2020-01-0${i}T00:00:00Z` })
-      await writeTrail(dataDir, [[old(1), old(2), old(3)], [old(4), old(5), old(6)]], { clock: new ManualClock(Date.UTC(2020, 0, 10)) })
+      await writeTrail(dataDir, [[old(1), old(2), old(3)], [old(4), old(5), old(6)]], { clock: new ManualClock(NOW - 6 * 365 * 86_400_000) })
       await writeTrail(dataDir, [[{ project: 'New', message: 'new 1' }, { project: 'New', message: 'new 2' }], [{ project: 'New', message: 'new 3' }]], { clock: systemClock })
       return dataDir
     }
@@ -561,7 +561,7 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
     test('purge --older-than removes the old range behind a signed anchor; the rest verifies; a second purge finds nothing', async (t) => {
       const dataDir = await agedTrail(t)
       const sixth = (await storedEvents(dataDir))[5]!
-      const result = await runCli(['purge', '--older-than', '1y', '--json'], { dataDir })
+      const result = await runCli(['purge', '--older-than', '5y', '--json'], { dataDir })
       assertOk(result)
       const out = parseJson<{ purged: number; anchor: Record<string, unknown> }>(result)
       assert.equal(out.purged, 6)
@@ -571,7 +571,7 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       assert.deepEqual(left.map((e) => [e.seq, e.message]), [[7, 'new 1'], [8, 'new 2'], [9, 'new 3'], [10, 'Retention purged 6 events through seq 6']])
       assert.deepEqual([left[3]!.project, left[3]!.type, left[3]!.data?.seq, left[3]!.submitter], ['tradetrail', 'retention_purge', 6, left[3]!.data?.by], 'the purge is recorded in the chain, with who ran it')
       assert.match(String(left[3]!.submitter), /^cli:.+@.+$/)
-      const [verify, again] = await Promise.all([runCli(['verify', '--json'], { dataDir }), runCli(['purge', '--older-than', '1y'], { dataDir })])
+      const [verify, again] = await Promise.all([runCli(['verify', '--json'], { dataDir }), runCli(['purge', '--older-than', '5y'], { dataDir })])
       assertOk(verify)
       const report = parseJson<Record<string, unknown>>(verify)
       assert.deepEqual([report.ok, report.anchor_seq, report.first_seq, report.last_seq, report.checked], [true, 6, 7, 10, 4])
@@ -579,6 +579,35 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       assert.equal(again.stdout, 'nothing old enough to purge\n')
     })
 
+    test('purge --older-than shorter than the minimum retention is refused and changes nothing; with --below-minimum-retention it purges, warns and records the reason', async (t) => {
+      const dataDir = await agedTrail(t)
+      const before = snapshotTrail(dataDir)
+      const refused = await runCli(['purge', '--older-than', '1y'], { dataDir })
+      assert.equal(refused.code, 1, describeRun(refused))
+      assert.deepEqual(errorLines(refused.stderr).length, 1, describeRun(refused))
+      assert.match(errorLines(refused.stderr)[0]!, /younger than 1y is refused, because the minimum retention is 5y.*--below-minimum-retention.*\(TT_ERR_RETENTION_BELOW_MINIMUM\)$/)
+      assert.deepEqual(snapshotTrail(dataDir), before, 'nothing changed, not even a record of the refusal')
+      const lowered = await runCli(['purge', '--older-than', '1y'], { dataDir, env: { TRADETRAIL_RETENTION_MIN: '1y' } })
+      assert.equal(lowered.code, 0, `a lower minimum in the configuration allows it: ${describeRun(lowered)}`)
+      assert.match(lowered.stdout, /^purged 6 events through seq 6; anchor signed\n$/)
+
+      const young = await agedTrail(t)
+      const reason = 'Court order 2026/117: erase the test desk\'s records'
+      const overridden = await runCli(['purge', '--older-than', '1ms', '--below-minimum-retention', reason, '--json'], { dataDir: young })
+      assert.equal(overridden.code, 0, describeRun(overridden))
+      const warning = `WARNING: retention: purging events younger than the minimum retention (5y), down to 1ms, because ${JSON.stringify(reason)}`
+      assert.ok(overridden.stderr.includes(warning), `the override is logged: ${describeRun(overridden)}`)
+      const out = parseJson<{ purged: number; anchor: Record<string, unknown>; below_minimum: string }>(overridden)
+      assert.deepEqual([out.purged, out.below_minimum, out.anchor.below_minimum, out.anchor.min_retention_ms, out.anchor.retention_ms], [9, reason, reason, 5 * 365 * 86_400_000, 1])
+      const recorded = (await storedEvents(young)).at(-1)!
+      assert.deepEqual([recorded.type, recorded.data?.below_minimum, recorded.data?.signature], ['retention_purge', reason, out.anchor.signature], 'the override is recorded in the chain')
+      assert.match(recorded.message, /below the minimum retention, because "Court order/)
+    })
+
     badInputTest('purge', { what: 'an --older-than that is not a duration', args: ['purge', '--older-than', 'banana'], code: 2, says: [/--older-than/, /"banana"/, /TT_ERR_CLI_USAGE/] })
+    badInputTest('purge', {
+      what: 'a --below-minimum-retention reason of two lines', args: ['purge', '--older-than', '1ms', '--below-minimum-retention', 'one\ntwo'], code: 1,
+      says: [/--below-minimum-retention="one\\ntwo" must be a single line/, /TT_ERR_CONFIG_INVALID/],
+    })
   })
 })

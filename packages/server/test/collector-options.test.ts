@@ -43,14 +43,14 @@ test('serves HTTPS with --tls-cert and --tls-key, and refuses half a TLS configu
 
 test('retention purges old events at start behind a signed anchor; the rest still verifies', async (t) => {
   const dataDir = join(tempDir(t, 'tt-retention'), 'data')
-  const clock = new ManualClock(Date.now() - 400 * 86_400_000)
+  const clock = new ManualClock(Date.now() - 6 * 365 * 86_400_000)
   const old = await openTestTrail(dataDir, { clock })
   await old.submit(validateBatch(Array.from({ length: 30 }, (_, i) => ({ project: 'OldBot', message: `old ${i}` })), { nowMicros: clock.nowMicros() }), 'test')
   clock.setMs(Date.now() - 10 * 86_400_000)
   await old.submit(validateBatch(Array.from({ length: 5 }, (_, i) => ({ project: 'RecentBot', message: `recent ${i}` })), { nowMicros: clock.nowMicros() }), 'test')
   await old.close()
 
-  const c = await spawnCollector(t, { dataDir, args: ['--retention', '365d'] })
+  const c = await spawnCollector(t, { dataDir, args: ['--retention', '5y'] })
   const token = c.adminToken!
   const checkpoints = await http(c.url, '/v1/checkpoints', { token })
   assert.equal(checkpoints.status, 200, describeAnswer(checkpoints))
@@ -63,6 +63,22 @@ test('retention purges old events at start behind a signed anchor; the rest stil
   const purges = (await http(c.url, '/v1/events?project=tradetrail&type=retention_purge', { token })).json().events
   assert.equal(purges.length, 1, 'the purge is recorded in the trail')
   assert.match(purges[0].message, /Retention purged 30 events through seq 30/)
+})
+
+test('a retention shorter than the minimum stops the start, naming the setting; with a reason to go below it the collector starts, warns and purges', async (t) => {
+  const refused = await spawnCollector(t, { args: ['--retention', '30d'] }).then(() => undefined, (error: Error) => error)
+  assert.ok(refused instanceof Error, 'a retention below the minimum must not start')
+  assert.match(refused.message, /--retention="30d" is shorter than the minimum retention, 5y.*TT_ERR_CONFIG_INVALID/)
+
+  const dataDir = join(tempDir(t, 'tt-retention-override'), 'data')
+  const clock = new ManualClock(Date.now() - 40 * 86_400_000)
+  const old = await openTestTrail(dataDir, { clock })
+  await old.submit(validateBatch([{ project: 'StagingBot', message: 'forty days ago' }], { nowMicros: clock.nowMicros() }), 'test')
+  await old.close()
+  const c = await spawnCollector(t, { dataDir, args: ['--retention', '30d'], env: { TRADETRAIL_RETENTION_BELOW_MINIMUM: 'staging trail, nothing to keep' } })
+  assert.match(c.stderr(), /WARNING: retention: purging events younger than the minimum retention \(5y\), down to 30d, because "staging trail, nothing to keep"/)
+  const anchor = (await http(c.url, '/v1/checkpoints', { token: c.adminToken })).json<{ anchor: { seq: number; below_minimum: string; retention_ms: number } }>().anchor
+  assert.deepEqual([anchor.seq, anchor.below_minimum, anchor.retention_ms], [1, 'staging trail, nothing to keep', 30 * 86_400_000])
 })
 
 test('/readyz says not ready, with the reason, while the data volume has less free space than minFreeBytes', async (t) => {

@@ -73,6 +73,27 @@ describe('collector configuration', () => {
     })
   })
 
+  it('keeps a minimum retention, 5 years unless set otherwise, and refuses a shorter retention without a reason to go below it', () => {
+    const FIVE_YEARS = 5 * 365 * 86_400_000
+    const defaults = loadConfig({ env: {} })
+    assert.deepEqual([defaults.retentionMinMs, defaults.retentionBelowMinimum], [FIVE_YEARS, undefined])
+    const file = join(dir, 'retention.json')
+    writeFileSync(file, JSON.stringify({ retentionMs: '6y', retentionMinMs: '6y' }))
+    assert.deepEqual([loadConfig({ file, env: {} }).retentionMs, loadConfig({ file, env: {} }).retentionMinMs], [6 * 365 * 86_400_000, 6 * 365 * 86_400_000])
+    assert.equal(loadConfig({ file, env: { TRADETRAIL_RETENTION_MIN: '7y' }, flags: { retentionMinMs: '6y' } }).retentionMinMs, 6 * 365 * 86_400_000, 'flags win')
+    const refusals: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
+      [{ env: { TRADETRAIL_RETENTION: '30d' } }, /^TRADETRAIL_RETENTION="30d" is shorter than the minimum retention, 5y \(retentionMinMs, TRADETRAIL_RETENTION_MIN\); to purge below it anyway, give the reason with --below-minimum-retention/],
+      [{ env: {}, flags: { retentionMs: '1y' } }, /^--retention="1y" is shorter than the minimum retention, 5y/],
+      [{ file, env: { TRADETRAIL_RETENTION: '5y' } }, /^TRADETRAIL_RETENTION="5y" is shorter than the minimum retention, 6y/],
+      [{ env: { TRADETRAIL_RETENTION: '30d', TRADETRAIL_RETENTION_BELOW_MINIMUM: 'line one\nline two' } }, /^TRADETRAIL_RETENTION_BELOW_MINIMUM="line one\\nline two" must be a single line/],
+      [{ env: { TRADETRAIL_RETENTION_MIN: 'never' } }, /^TRADETRAIL_RETENTION_MIN="never" must be a duration/],
+    ]
+    for (const [sources, message] of refusals) assert.throws(() => loadConfig(sources), (error: Error & { code?: string }) => error.code === 'TT_ERR_CONFIG_INVALID' && message.test(error.message))
+    const overridden = loadConfig({ env: { TRADETRAIL_RETENTION: '30d', TRADETRAIL_RETENTION_BELOW_MINIMUM: 'staging: keep a month' } })
+    assert.deepEqual([overridden.retentionMs, overridden.retentionBelowMinimum], [30 * 86_400_000, 'staging: keep a month'])
+    assert.equal(loadConfig({ env: {}, flags: { retentionMs: '1y', retentionBelowMinimum: 'dev box' } }).retentionBelowMinimum, 'dev box')
+  })
+
   it('names the variable, key or flag and the reason for every bad value', () => {
     const cases: Array<[Parameters<typeof loadConfig>[0], RegExp]> = [
       [{ env: { TRADETRAIL_PORT: 'abc' } }, /TRADETRAIL_PORT="abc" must be a whole number/],

@@ -92,7 +92,7 @@ describe('reads never create anything', () => {
   })
 })
 
-/** The full-text index's merge settings (schema 4): segments merge in steps, never a whole level at once. */
+/** The full-text index's merge settings (schema 5): segments merge in steps, never a whole level at once. */
 function searchMerging(dataDir: string): Record<string, number> {
   const db = new Database(join(dataDir, DATABASE_FILE), { readonly: true })
   try {

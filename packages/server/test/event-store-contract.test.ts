@@ -7,7 +7,7 @@ for (const adapter of adaptersUnderTest()) {
     name: adapter.name,
     async create() {
       const db = adapter.create()
-      return { open: (clock) => adapter.openEvents(db.address, clock), destroy: async () => db.destroy() }
+      return { open: (clock) => adapter.openEvents(db.address, clock), openHolds: () => adapter.openHolds(db.address), destroy: async () => db.destroy() }
     },
   })
 }

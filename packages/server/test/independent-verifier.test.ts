@@ -4,7 +4,8 @@
  * and the openssl command) passes the known-answer vectors, agrees with `tradetrail verify --json`
  * on a varied trail built through the real CLI and collector — a retention purge, three kinds of
  * submitters, flags, awkward numbers and keys, an earlier checkpoint export, an unsigned tail — and
- * fails on a one-character change of the export.
+ * fails on a one-character change of the export, on a forged anchor and on a purge that an earlier
+ * export proves premature.
  */
 import assert from 'node:assert/strict'
 import { execFile, spawnSync } from 'node:child_process'
@@ -64,6 +65,7 @@ const dataDir = join(dir, 'data')
 /** The files an auditor keeps (docs/verification.md §1): checkpoints, then events; an earlier checkpoints export; the public key since the start. */
 const files = {
   checkpoints: join(dir, 'checkpoints.json'), events: join(dir, 'events.jsonl'), earlier: join(dir, 'earlier-checkpoints.json'), key: join(dir, 'kept.pem'),
+  beforePurge: join(dir, 'before-purge-checkpoints.json'),
 }
 let purgedThrough = 0
 
@@ -88,7 +90,8 @@ before(async () => {
   await cli(['log', 'Bot started', '--project', 'MyTradingBot', '--type', 'boot'])
   copyFileSync(join(dataDir, 'keys', 'checkpoint-key.pub.pem'), files.key)
   await cli(['log', 'Opened long EURUSD', '--project', 'MyTradingBot', '--type', 'trade_opened', '--data', 'symbol=EURUSD'])
-  const purge = JSON.parse(await cli(['--json', 'purge', '--older-than', '1ms'])) as { purged: number; anchor: Checkpoint }
+  writeFileSync(files.beforePurge, await cli(['checkpoints', '--json']))
+  const purge = JSON.parse(await cli(['--json', 'purge', '--older-than', '1ms', '--below-minimum-retention', 'sample trail: nothing to keep'])) as { purged: number; anchor: Checkpoint }
   assert.equal(purge.anchor.seq, 2, `the purge took both events: ${JSON.stringify(purge)}`)
   purgedThrough = purge.anchor.seq
   await cli(['log', 'Ordre annulé: spread > 3 pips — €1.0850 😀\n\t"quoted" \\ back\u0001\u2028', '--project', 'risk-engine.eu', '--type', 'risk.check:v2',
@@ -180,6 +183,16 @@ test('verify.py and tradetrail verify --json give the same report: alone, with a
   }
 })
 
+test('with checkpoints exported before the purge, both verifiers name the purge below the minimum retention (premature_purge)', { skip }, async () => {
+  const reference = await runCli(['verify', '--json', '--checkpoints', files.beforePurge], { dataDir })
+  assert.equal(reference.code, 1, describeRun(reference))
+  const expected = parseJson<VerifyReport>(reference)
+  assert.deepEqual([expected.problem?.seq, expected.problem?.code], [1, 'premature_purge'], reference.stdout)
+  const run = await verifyPy(['--checkpoints', files.beforePurge, files.checkpoints, files.events])
+  assert.equal(run.code, 1, `${run.stdout}${run.stderr}`)
+  assert.deepEqual(comparable(JSON.parse(run.stdout)), comparable(expected))
+})
+
 /** `text` with the character at `at` replaced: a digit by the next, a letter by the next of its case, anything else by another. */
 function changeOne(text: string, at: number): string {
   const c = text.codePointAt(at)!
@@ -210,19 +223,21 @@ test('a one-character change of the export is caught, and named where the change
   }
   const movedSeq = Number(changeOne(String(mid.seq), 0))
   const notional = events.find((e) => e.data !== undefined && JSON.stringify(e.data).includes('1e+21'))!
-  const cases: Array<[string, 'events' | 'checkpoints', number, { seq: number; code: string }]> = [
+  const anchorSignature = checkpoints.anchor!.signature
+  const cases: Array<[string, 'events' | 'checkpoints', number | number[], { seq: number; code: string }]> = [
     ['a letter of a message', 'events', inLine(mid.seq, '"message":"') + 12, { seq: mid.seq, code: 'hash_mismatch' }],
     ['a digit of 1e+21 in data', 'events', inLine(notional.seq, '1e+21'), { seq: notional.seq, code: 'hash_mismatch' }],
     ['received_at in the unsigned tail', 'events', inLine(last.seq, '"received_at":"') + 30, { seq: last.seq, code: 'hash_mismatch' }],
     ['the seq of an event', 'events', inLine(mid.seq, `"seq":${mid.seq},`) + 6, movedSeq > mid.seq ? { seq: mid.seq, code: 'missing_event' } : { seq: movedSeq, code: 'unexpected_event' }],
     ['a hex digit of a checkpoint hash', 'checkpoints', checkpointsText.indexOf(checkpoint.hash) + 3, { seq: checkpoint.seq, code: 'checkpoint_signature' }],
     ['the time of a checkpoint', 'checkpoints', checkpointsText.indexOf(checkpoint.time) + 20, { seq: checkpoint.seq, code: 'checkpoint_signature' }],
-    ['a letter of the anchor signature', 'checkpoints', checkpointsText.indexOf(checkpoints.anchor!.signature) + 7, { seq: purgedThrough, code: 'anchor_signature' }],
+    // The export states the newest anchor twice, as "anchor" and the last of "anchors": both copies changed alike.
+    ['a letter of the anchor signature', 'checkpoints', [checkpointsText.indexOf(anchorSignature) + 7, checkpointsText.lastIndexOf(anchorSignature) + 7], { seq: purgedThrough, code: 'anchor_signature' }],
   ]
   const changed = { checkpoints: join(dir, 'changed-checkpoints.json'), events: join(dir, 'changed-events.jsonl') }
   for (const [what, file, at, expected] of cases) {
-    writeFileSync(changed.events, file === 'events' ? changeOne(eventsText, at) : eventsText)
-    writeFileSync(changed.checkpoints, file === 'checkpoints' ? changeOne(checkpointsText, at) : checkpointsText)
+    writeFileSync(changed.events, file === 'events' ? changeOne(eventsText, at as number) : eventsText)
+    writeFileSync(changed.checkpoints, file === 'checkpoints' ? [at].flat().reduce((text, position) => changeOne(text, position), checkpointsText) : checkpointsText)
     const run = await verifyPy([changed.checkpoints, changed.events])
     assert.equal(run.code, 1, `${what}: verify.py must fail; ${run.stdout}${run.stderr}`)
     const report = JSON.parse(run.stdout) as VerifyReport
@@ -253,6 +268,11 @@ test('a trail tampered in its database: both verifiers name the same first bad s
       editBody(db, mid.seq, JSON.stringify(mid.message), JSON.stringify('rewritten'))
       rechain(db, mid.seq)
     }, 'checkpoint_mismatch'],
+    ['a checkpoint copied in as the anchor, the events before it deleted', (db) => {
+      const c = checkpoints.checkpoints.find((k) => k.seq > purgedThrough && k.seq < signed)!
+      db.prepare('DELETE FROM events WHERE seq <= ?').run(c.seq)
+      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) VALUES (?, ?, ?, ?, ?, ?)').run(c.seq, c.hash, c.time, c.key_id, c.signature, c.seq - purgedThrough)
+    }, 'anchor_unproven'],
   ]
   for (const [what, edit, code] of edits) {
     const copy = tampered(t, dataDir, edit)

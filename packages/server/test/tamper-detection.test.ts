@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, describe, test } from 'node:test'
+import { after, before, describe, test, type TestContext } from 'node:test'
 import Database from 'better-sqlite3'
 import { ManualClock, canonicalEventText, chainHash, formatMicros, systemClock, validateBatch } from '@tradetrail/core'
 import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
@@ -15,7 +15,7 @@ import { CheckpointSigner } from '../src/checkpoint-signer.ts'
 import { SqliteEventStore } from '../src/stores/sqlite/sqlite-event-store.ts'
 import { DATABASE_FILE } from '../src/trail/open-trail.ts'
 import { type EventRow, editBody, rechain, tamper, tampered } from './helpers/tamper.ts'
-import { copyDataDir, snapshotTrail, writeTrail } from './helpers/trail.ts'
+import { copyDataDir, openTestTrail, snapshotTrail, writeTrail } from './helpers/trail.ts'
 
 const SEVERITY_NAMES = ['debug', 'info', 'info', 'notice', 'warning', 'error'] as const
 
@@ -227,6 +227,57 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
     }), { seq: 10, code: 'anchor_signature' })
   })
 
+  describe('a retention anchor forged from a checkpoint', { concurrency: 2 }, () => {
+    /** The attack of docs/verification.md §9: no key needed, a checkpoint's row copied into anchors, the events up to it deleted. */
+    const forge = (db: Database.Database): void => {
+      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) SELECT seq, hash, time, key_id, signature, 20 FROM checkpoints WHERE seq = 20').run()
+      db.prepare('DELETE FROM events WHERE seq <= 20').run()
+    }
+
+    test('as a legacy anchor: no recorded purge confirms it (anchor_unproven), although its signature is the trail\'s own', async (t) => {
+      await assertVerifyFails(tampered(t, closedTrail, (db) => forge(db)), { seq: 20, code: 'anchor_unproven' })
+    })
+
+    test('with a purge policy made up: its signature does not cover it (anchor_signature)', async (t) => {
+      await assertVerifyFails(tampered(t, closedTrail, (db) => {
+        forge(db)
+        db.prepare("UPDATE anchors SET newest_received_at = '2025-12-17T21:00:00.000000Z', min_retention_ms = 1, retention_ms = 1").run()
+      }), { seq: 20, code: 'anchor_signature' })
+    })
+  })
+
+  describe('a legacy anchor, as purges before 0.2 wrote them (signing a checkpoint\'s payload)', { concurrency: 2 }, () => {
+    /** 12 events, then a purge of the first 10 the way 0.1 made it, recorded in the chain or not. */
+    async function legacyTrail(t: TestContext, recorded: boolean): Promise<string> {
+      const dataDir = join(tempDir(t, 'tt-legacy'), 'data')
+      await writeTrail(dataDir, batchesOf(1, 12, 6))
+      const trail = await openTestTrail(dataDir)
+      try {
+        const hash = (await trail.store.hashAt(10))!.toString('hex')
+        const anchor = { ...trail.signer.sign({ seq: 10, hash, time: formatMicros(systemClock.nowMicros()) }), purged: 10 }
+        await trail.store.purge(anchor)
+        if (recorded) await trail.record('retention_purge', 'Retention purged 10 events through seq 10', { ...anchor, by: trail.self })
+      } finally {
+        await trail.close()
+      }
+      return dataDir
+    }
+
+    test('verifies when the signed chain records its purge, and is listed as legacy', async (t) => {
+      const dataDir = await legacyTrail(t, true)
+      const result = await runCli(['verify', '--json'], { dataDir })
+      assert.equal(result.code, 0, describeRun(result))
+      const report = parseJson<{ anchor_seq: number; purges: Array<{ seq: number; from_seq: number; legacy: boolean; min_retention_ms: number | null }> }>(result)
+      assert.deepEqual([report.anchor_seq, report.purges], [10, [{ ...report.purges[0], from_seq: 1, seq: 10, legacy: true, min_retention_ms: null }]])
+      const human = await runCli(['verify'], { dataDir })
+      assert.match(human.stdout, /^purge of seq 1\.\.10 \(10 events\) at \S+: a legacy anchor, which does not state the purge's policy\nOK: 3 events verified/)
+    })
+
+    test('without its purge recorded it cannot be told from a copied checkpoint (anchor_unproven)', async (t) => {
+      await assertVerifyFails(await legacyTrail(t, false), { seq: 10, code: 'anchor_unproven' })
+    })
+  })
+
   test('verify --public-key of a different key rejects the trail\'s own signatures', async (t) => {
     const dataDir = copyDataDir(t, closedTrail, 'tt-tamper')
     const other = CheckpointSigner.open(tempDir(t, 'tt-other-key'))
@@ -237,11 +288,11 @@ describe('tamper detection by tradetrail verify', { concurrency: 2 }, () => {
 
   test('purge refuses to anchor a tampered history, deletes nothing, and records the refusal', async (t) => {
     const dataDir = join(tempDir(t, 'tt-tamper-purge'), 'data')
-    await writeTrail(dataDir, batchesOf(1, 20, 10), { clock: new ManualClock(Date.UTC(2020, 0, 10)) })
+    await writeTrail(dataDir, batchesOf(1, 20, 10), { clock: new ManualClock(Date.now() - 6 * 365 * 86_400_000) })
     await writeTrail(dataDir, batchesOf(21, 25, 5))
     tamper(dataDir, (db) => editBody(db, 7, 'opened long EURUSD', 'rewritten'))
     const before = snapshotTrail(dataDir)
-    const result = await runCli(['purge', '--older-than', '1y'], { dataDir })
+    const result = await runCli(['purge', '--older-than', '5y'], { dataDir })
     assert.equal(result.code, 1, describeRun(result))
     const lines = errorLines(result.stderr)
     assert.equal(lines.length, 1, JSON.stringify(lines))

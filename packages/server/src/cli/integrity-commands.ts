@@ -1,10 +1,12 @@
-/** Proving the trail: verify, checkpoints (export with the public key), purge (retention). */
+/** Proving the trail: verify, checkpoints (export with the public key), purge (retention), and legal holds. */
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import type { Command } from 'commander'
-import { type Checkpoint, ERR_FILE_ACCESS, fileError } from '@tradetrail/core'
-import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
+import { type Checkpoint, ERR_FILE_ACCESS, fileError, formatDuration } from '@tradetrail/core'
+import { checkpointsExport } from '../checkpoints-export.ts'
+import type { PurgeResult } from '../retention.ts'
+import { type PurgeRecord, type VerifyReport, verifyTrail } from '../verify-trail.ts'
 import { type WitnessedReport, checkWitnesses, readWitness, withWitnessCheck } from '../witness/verify-witnesses.ts'
 import { withTrail } from './cli-context.ts'
 import { parseDuration } from './cli-options.ts'
@@ -28,7 +30,11 @@ function loadPublicKey(path: string): KeyObject {
   }
 }
 
-/** Checkpoints exported earlier (`tradetrail checkpoints --json`), kept where the trail's host cannot write. */
+/**
+ * Checkpoints exported earlier (`tradetrail checkpoints --json`), kept where the trail's host
+ * cannot write — less those at or below the export's own anchor, which a purge had removed
+ * already when it was taken (docs/verification.md §6).
+ */
 function loadCheckpoints(path: string): Checkpoint[] {
   const text = readText(path)
   let parsed: unknown
@@ -41,12 +47,33 @@ function loadCheckpoints(path: string): Checkpoint[] {
   const valid = (c: unknown): c is Checkpoint => typeof c === 'object' && c !== null &&
     Number.isSafeInteger((c as Checkpoint).seq) && ['hash', 'time', 'key_id', 'signature'].every((k) => typeof (c as Record<string, unknown>)[k] === 'string')
   if (!Array.isArray(list) || !list.every(valid)) throw ERR_FILE_ACCESS.create(path, 'has no "checkpoints" array of {seq, hash, time, key_id, signature}')
-  return list
+  const anchor = (parsed as { anchor?: unknown }).anchor ?? null
+  if (anchor !== null && !valid(anchor)) throw ERR_FILE_ACCESS.create(path, 'has an "anchor" that is not {seq, hash, time, key_id, signature}')
+  return list.filter((c) => c.seq > (anchor?.seq ?? 0))
+}
+
+/** One line of `verify` for one purge. */
+function describePurge(p: PurgeRecord): string {
+  const range = `purge of seq ${p.from_seq}..${p.seq} (${p.purged} events) at ${p.time}`
+  if (p.legacy) return `${range}: a legacy anchor, which does not state the purge's policy\n`
+  const minimum = formatDuration(p.min_retention_ms!)
+  const policy = p.below_minimum === null
+    ? `(minimum retention ${minimum})`
+    : `— BELOW THE MINIMUM RETENTION of ${minimum}, because ${JSON.stringify(p.below_minimum)}`
+  return `${range}: events received over ${formatDuration(p.retention_ms!)} before it ${policy}, the newest at ${p.newest_received_at}\n`
+}
+
+function describePurgeResult(result: PurgeResult): string {
+  const { anchor, held } = result
+  const lines = [anchor === null ? (held === null ? 'nothing old enough to purge' : 'nothing purged') : `purged ${result.purged} events through seq ${anchor.seq}; anchor signed`]
+  if (held !== null) lines.push(`stopped before seq ${held.seq}: legal hold ${held.hold} covers it (${JSON.stringify(held.reason)})`)
+  if (anchor?.below_minimum) lines.push(`below the minimum retention of ${formatDuration(anchor.min_retention_ms)}, because ${JSON.stringify(anchor.below_minimum)}: recorded in the trail`)
+  return lines.join('\n') + '\n'
 }
 
 export function registerIntegrityCommands(program: Command): void {
   program.command('verify')
-    .description('recompute the hash chain and check the signed checkpoints; names the first bad seq')
+    .description('recompute the hash chain, check the signed checkpoints and every purge; names the first bad seq')
     .option('--public-key <file>', 'check signatures with this PEM public key (default: the data directory\'s own key)')
     .option('--checkpoints <file>', 'also check against checkpoints exported earlier with "checkpoints --json"')
     .option('--witness <dir|file>', 'also check against what a witness holds (a witness directory, or a file of records); repeatable', (path: string, paths: string[]) => [...paths, path], [] as string[])
@@ -56,14 +83,19 @@ export function registerIntegrityCommands(program: Command): void {
       const witnessed = flags.witness.flatMap(readWitness)
       await withTrail(command, 'reader', async (trail, options) => {
         const key = publicKey ?? trail.signer.publicKey
-        let report: VerifyReport & { witness?: WitnessedReport['witness'] } = await verifyTrail(trail.store, key, { externalCheckpoints: external, workers: availableParallelism() })
+        let report: VerifyReport & { witness?: WitnessedReport['witness'] } = await verifyTrail(trail.store, key, {
+          externalCheckpoints: external, workers: availableParallelism(), minRetentionMs: options.config.retentionMinMs,
+        })
         if (flags.witness.length > 0) report = withWitnessCheck(report, await checkWitnesses(trail.store, key, witnessed))
         if (options.json) printJson(report)
-        else if (report.ok) {
-          const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
-          process.stdout.write(`OK: ${report.checked} events verified (${range}), ${report.checkpoints.verified} signed checkpoints${report.anchor_seq > 0 ? `, from the retention anchor at seq ${report.anchor_seq}` : ''}\n`)
-          if (report.witness !== undefined) process.stdout.write(`witnesses agree: ${report.witness.checkpoints} checkpoints and ${report.witness.anchors} anchors they hold match the trail\n`)
-          if (report.unsigned_tail > 0) {
+        else {
+          process.stdout.write(report.purges.map(describePurge).join(''))
+          if (report.ok) {
+            const range = report.checked > 0 ? `seq ${report.first_seq}..${report.last_seq}` : 'no events'
+            process.stdout.write(`OK: ${report.checked} events verified (${range}), ${report.checkpoints.verified} signed checkpoints${report.anchor_seq > 0 ? `, from the retention anchor at seq ${report.anchor_seq}` : ''}\n`)
+            if (report.witness !== undefined) process.stdout.write(`witnesses agree: ${report.witness.checkpoints} checkpoints and ${report.witness.anchors} anchors they hold match the trail\n`)
+          }
+          if (report.ok && report.unsigned_tail > 0) {
             process.stdout.write(`note: the last ${report.unsigned_tail} events come after the newest signed checkpoint; until the next one, only the chain protects them\n`)
           }
         }
@@ -79,24 +111,24 @@ export function registerIntegrityCommands(program: Command): void {
     .description('print the signed checkpoints and the public key that checks them')
     .action(async (_flags: unknown, command: Command) => {
       await withTrail(command, 'reader', async (trail, options) => {
-        const checkpoints = await trail.store.checkpoints()
-        const anchor = (await trail.store.anchor()) ?? null
-        if (options.json) return printJson({ algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem, anchor, checkpoints })
+        const exported = await checkpointsExport(trail.store, trail.signer)
+        if (options.json) return printJson(exported)
         process.stdout.write(`key ${trail.signer.keyId} (ed25519)\n${trail.signer.publicKeyPem}`)
-        if (anchor) process.stdout.write(`anchor  seq ${anchor.seq}  ${anchor.hash}  ${anchor.time}  (${anchor.purged} purged)\n`)
-        for (const c of checkpoints) process.stdout.write(`seq ${c.seq}  ${c.hash}  ${c.time}\n`)
+        for (const a of exported.anchors) process.stdout.write(`anchor  seq ${a.seq}  ${a.hash}  ${a.time}  (${a.purged} purged)\n`)
+        for (const c of exported.checkpoints) process.stdout.write(`seq ${c.seq}  ${c.hash}  ${c.time}\n`)
       })
     })
 
   program.command('purge')
-    .description('retention: delete whole ranges of events received longer ago than --older-than, leaving a signed anchor')
-    .requiredOption('--older-than <age>', 'age such as 90d or 5y (MiFID II keeps 5 years)')
-    .action(async (flags: { olderThan: string }, command: Command) => {
-      const maxAgeMs = parseDuration('--older-than', flags.olderThan)
+    .description('retention: delete whole ranges of events received longer ago than --older-than, leaving a signed anchor; never below the minimum retention or into a legal hold')
+    .requiredOption('--older-than <age>', 'age such as 90d or 5y; at least the minimum retention (5y unless TRADETRAIL_RETENTION_MIN says otherwise)')
+    .option('--below-minimum-retention <reason>', 'purge below the minimum retention anyway, for this reason (logged, and recorded in the trail)')
+    .action(async (flags: { olderThan: string; belowMinimumRetention?: string }, command: Command) => {
+      const retentionMs = parseDuration('--older-than', flags.olderThan)
       await withTrail(command, 'command', async (trail, options) => {
-        const result = await trail.purge(maxAgeMs)
+        const result = await trail.purge(retentionMs)
         if (options.json) printJson(result)
-        else process.stdout.write(result.anchor ? `purged ${result.purged} events through seq ${result.anchor.seq}; anchor signed\n` : 'nothing old enough to purge\n')
-      })
+        else process.stdout.write(describePurgeResult(result))
+      }, { retentionBelowMinimum: flags.belowMinimumRetention })
     })
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander'
 import { ERR_CLI_USAGE, TradetrailError, fileError } from '@tradetrail/core'
 import { STDOUT } from './cli-output.ts'
+import { registerHoldCommands } from './hold-commands.ts'
 import { registerIntegrityCommands } from './integrity-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
 import { registerSummaryCommand } from './summary-command.ts'
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride()
   registerTrailCommands(program)
   registerIntegrityCommands(program)
+  registerHoldCommands(program)
   registerTransferCommands(program)
   registerSummaryCommand(program)
   registerServeCommand(program)

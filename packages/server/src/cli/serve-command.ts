@@ -7,6 +7,8 @@ interface ServeFlags {
   tlsCert?: string
   tlsKey?: string
   retention?: string
+  retentionMin?: string
+  belowMinimumRetention?: string
   clockSkewMs?: string
   headTimeout?: string
   maxUnauthenticatedConnections?: string
@@ -23,7 +25,9 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port (default $TRADETRAIL_PORT or 9324; 0 picks a free one)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'and this private key (PEM)')
-    .option('--retention <age>', 'purge events older than this, daily (e.g. 5y)')
+    .option('--retention <age>', 'purge events older than this, at start and daily (e.g. 5y); never below --retention-min')
+    .option('--retention-min <age>', 'the minimum retention: no purge removes younger events (default $TRADETRAIL_RETENTION_MIN or 5y)')
+    .option('--below-minimum-retention <reason>', 'let --retention go below the minimum, for this reason (logged, and recorded with each purge)')
     .option('--clock-skew-ms <ms>', 'flag events clock_skew when their client\'s clock is off by more (default $TRADETRAIL_CLOCK_SKEW_MS or 50; 0 never)')
     .option('--head-timeout <age>', 'close a connection whose request head is not complete this long after it opens (default $TRADETRAIL_HEAD_TIMEOUT or 10s)')
     .option('--max-unauthenticated-connections <n>', 'most connections waiting for a request with a valid token (default 1024)')
@@ -36,7 +40,8 @@ export function registerServeCommand(program: Command): void {
       const { startCollector } = await import('../collector/serve.ts')
       const { config } = globalOptions(command, {
         host: flags.host, port: flags.port, strict: flags.strict,
-        tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, retentionMs: flags.retention, clockSkewMs: flags.clockSkewMs, headTimeoutMs: flags.headTimeout,
+        tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, clockSkewMs: flags.clockSkewMs, headTimeoutMs: flags.headTimeout,
+        retentionMs: flags.retention, retentionMinMs: flags.retentionMin, retentionBelowMinimum: flags.belowMinimumRetention,
         maxUnauthenticatedConnections: flags.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: flags.maxUnauthenticatedPerAddress,
         witnessDir: flags.witnessDir, witnessUrl: flags.witnessUrl,
       })

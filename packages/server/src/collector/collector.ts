@@ -1,7 +1,7 @@
 /**
  * The collector: the HTTP API v1 over a trail. `buildCollector` makes the Fastify app, its
  * authentication and error handling, and registers one plugin per area (ingest, reads,
- * tokens, operations), each handed its dependencies; `startCollector` in serve.ts is the
+ * tokens, legal holds, operations), each handed its dependencies; `startCollector` in serve.ts is the
  * process around it.
  */
 import type { Socket } from 'node:net'
@@ -12,6 +12,7 @@ import type { TokenCache } from '../auth/token-cache.ts'
 import { REQUEST_TIMEOUT_MS, type TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
 import { ConnectionGate } from './connection-gate.ts'
+import { holdRoutes } from './hold-routes.ts'
 import { clientErrorHandler, registerErrorHandling } from './http-errors.ts'
 import { ingestRoutes } from './ingest-routes.ts'
 import type { CollectorMetrics } from './metrics.ts'
@@ -133,6 +134,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   void app.register(ingestRoutes, routeDeps)
   void app.register(readRoutes, routeDeps)
   void app.register(tokenRoutes, routeDeps)
+  void app.register(holdRoutes, routeDeps)
   void app.register(operationsRoutes, routeDeps)
   return { app, state }
 }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import { ERR_EVENT_NOT_FOUND, UUID_PATTERN } from '@tradetrail/core'
 import { mayRead, readFilter } from '../auth/tokens.ts'
+import { checkpointsExport } from '../checkpoints-export.ts'
 import { CSV_HEADER, csvRow, jsonLine } from '../export-format.ts'
 import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
 import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
@@ -99,9 +100,6 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const answer = (report: VerifyReport): VerifyReport & { key_id: string; public_key: string } => ({ ...report, key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem })
   app.get('/v1/checkpoints', { config: { scopes: READ, wholeTrail: true } }, async (request) => {
     strictParams(request.query, [])
-    return {
-      algorithm: 'ed25519', key_id: trail.signer.keyId, public_key: trail.signer.publicKeyPem,
-      anchor: (await store.anchor()) ?? null, checkpoints: await store.checkpoints(),
-    }
+    return checkpointsExport(store, trail.signer)
   })
 }

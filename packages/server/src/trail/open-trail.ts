@@ -8,17 +8,18 @@ import { existsSync, statSync } from 'node:fs'
 import { hostname, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
-  type AppendResult, type Clock, ERR_STORE_DATA_DIR, ERR_STORE_IO, type EventStore, type Feed, type PreparedEvent, SELF_PROJECT, type Severity,
-  type TokenStore, systemClock, validateBatch,
+  type AppendResult, type Clock, ERR_STORE_DATA_DIR, ERR_STORE_IO, type EventStore, type Feed, type HoldStore, type PreparedEvent, SELF_PROJECT,
+  type Severity, type TokenStore, formatDuration, systemClock, validateBatch,
 } from '@tradetrail/core'
 import { CheckpointSigner } from '../checkpoint-signer.ts'
 import { Checkpointer } from '../checkpointer.ts'
 import type { TradetrailConfig } from '../config.ts'
 import { prepareDataDir } from '../data-dir.ts'
 import { SqliteEventStore } from '../stores/sqlite/sqlite-event-store.ts'
+import { SqliteHoldStore } from '../stores/sqlite/sqlite-hold-store.ts'
 import { SqliteJobStateStore } from '../stores/sqlite/sqlite-job-state-store.ts'
 import { SqliteTokenStore } from '../stores/sqlite/sqlite-token-store.ts'
-import { type PurgeResult, purgeExpired } from '../retention.ts'
+import { type PurgeResult, type RetentionPolicy, checkPolicy, purgeExpired } from '../retention.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
 import { WitnessDelivery, type WitnessHooks, openWitnessTargets } from '../witness/witness-delivery.ts'
 import { GroupCommitter } from './group-commit.ts'
@@ -54,6 +55,8 @@ export interface Trail {
   readonly dataDir: string
   readonly store: EventStore
   readonly tokens: TokenStore
+  /** Legal holds: retention removes nothing they cover. */
+  readonly holds: HoldStore
   readonly signer: CheckpointSigner
   readonly checkpointer: Checkpointer
   readonly clock: Clock
@@ -83,10 +86,13 @@ export interface Trail {
   /** Records one of Tradetrail's own actions under project `tradetrail`, submitted by `self`. */
   record(type: string, message: string, data?: Record<string, unknown>, severity?: Severity): Promise<AppendResult>
   /**
-   * Retention: purges the events received longer ago than `maxAgeMs` behind a signed anchor
-   * and records the purge in the trail (`retention_purge`), or records why it failed.
+   * Retention: purges the events received longer ago than `retentionMs` behind a signed anchor,
+   * keeping to the configured minimum retention (`retentionMinMs`, unless `retentionBelowMinimum`
+   * gives a reason, which is logged) and to the legal holds in force, and records the purge in
+   * the trail (`retention_purge`), or records why it failed. A retention shorter than the
+   * minimum without a reason is refused (TT_ERR_RETENTION_BELOW_MINIMUM) and changes nothing.
    */
-  purge(maxAgeMs: number): Promise<PurgeResult>
+  purge(retentionMs: number): Promise<PurgeResult>
   /** Waits for every submitted batch to be committed (or failed). */
   flush(): Promise<void>
   /** Commits what is pending, signs a checkpoint of the head when this process appended, closes. */
@@ -107,7 +113,9 @@ export function cliSubmitter(): string {
 
 const DAY_MS = 86_400_000
 
-type TrailConfig = Pick<TradetrailConfig, 'dataDir' | 'strict' | 'checkpointEvery' | 'checkpointIntervalMs' | 'retentionMs' |
+/** The settings openTrail reads. */
+export type TrailConfig = Pick<TradetrailConfig,
+  'dataDir' | 'strict' | 'checkpointEvery' | 'checkpointIntervalMs' | 'retentionMs' | 'retentionMinMs' | 'retentionBelowMinimum' |
   'witnessDir' | 'witnessUrl' | 'witnessToken' | 'witnessCa' | 'witnessTimeoutMs' | 'witnessRetryMaxMs'>
 
 export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrailOptions): Promise<Trail> {
@@ -129,9 +137,17 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
   const witnessTargets = role === 'reader' ? [] : await openWitnessTargets(config, signer.keyId, clock)
   const store = role === 'collector' ? await SqliteEventStore.openThreaded({ path, clock }) : openForCommand(path, clock, role === 'reader')
   let tokens: SqliteTokenStore
+  let holds: SqliteHoldStore
   try {
     tokens = new SqliteTokenStore(path, { readonly: role === 'reader' })
   } catch (error) {
+    await store.close()
+    throw error
+  }
+  try {
+    holds = new SqliteHoldStore(path, { readonly: role === 'reader' })
+  } catch (error) {
+    await tokens.close()
     await store.close()
     throw error
   }
@@ -179,7 +195,7 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
   const submit = (batch: readonly PreparedEvent[], submitter: string): Promise<AppendResult> => committer.submit({ events: batch, submitter })
   let closing: Promise<void> | undefined
   const trail: Trail = {
-    dataDir, store, tokens, signer, checkpointer, clock, self, feed, scheduler, witnesses,
+    dataDir, store, tokens, holds, signer, checkpointer, clock, self, feed, scheduler, witnesses,
     sizeBytes: () => store.sizeBytes(),
     writeProblem: (minFreeBytes) => {
       const stopped = store.writeProblem()
@@ -192,8 +208,8 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
       const event = { project: SELF_PROJECT, type, severity, message, source: role === 'collector' ? 'collector' : 'cli', ...(data ? { data } : {}) }
       return submit(validateBatch([event], { nowMicros: clock.nowMicros() }), self)
     },
-    purge: async (maxAgeMs) => {
-      const result = await purgeRecorded(trail, maxAgeMs)
+    purge: async (retentionMs) => {
+      const result = await purgeRecorded(trail, { retentionMs, minRetentionMs: config.retentionMinMs, belowMinimum: config.retentionBelowMinimum }, warn)
       if (result.anchor !== null) witnesses?.nudge()
       return result
     },
@@ -208,6 +224,7 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
         await witnesses?.close()
         feed?.close()
         await jobs?.close()
+        await holds.close()
         await tokens.close()
         await store.close()
       }
@@ -223,10 +240,25 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
   return trail
 }
 
-async function purgeRecorded(trail: Trail, maxAgeMs: number): Promise<PurgeResult> {
+async function purgeRecorded(trail: Trail, policy: RetentionPolicy, warn: (message: string) => void): Promise<PurgeResult> {
+  checkPolicy(policy)
+  if (policy.retentionMs < policy.minRetentionMs) {
+    warn(`retention: purging events younger than the minimum retention (${formatDuration(policy.minRetentionMs)}), down to ${formatDuration(policy.retentionMs)}, ` +
+      `because ${JSON.stringify(policy.belowMinimum)} (--below-minimum-retention, TRADETRAIL_RETENTION_BELOW_MINIMUM); the purge records this in the trail`)
+  }
   try {
-    const result = await purgeExpired({ store: trail.store, signer: trail.signer, maxAgeMs, clock: trail.clock })
-    if (result.purged > 0) await trail.record('retention_purge', `Retention purged ${result.purged} events through seq ${result.anchor!.seq}`, { ...result.anchor, by: trail.self })
+    const result = await purgeExpired({ store: trail.store, holds: trail.holds, signer: trail.signer, policy, clock: trail.clock })
+    const { anchor, held } = result
+    if (anchor !== null) {
+      const message = `Retention purged ${result.purged} events through seq ${anchor.seq}` +
+        (held ? `; it stopped before seq ${held.seq}, under legal hold ${held.hold}` : '') +
+        (anchor.below_minimum !== null ? `; below the minimum retention, because ${JSON.stringify(anchor.below_minimum)}` : '')
+      await trail.record('retention_purge', message, { ...anchor, from_seq: result.from_seq, held, by: trail.self })
+    } else if (held !== null) {
+      await trail.record('retention_purge', `Retention purged nothing: seq ${held.seq} is under legal hold ${held.hold}`, {
+        purged: 0, min_retention_ms: policy.minRetentionMs, retention_ms: policy.retentionMs, below_minimum: result.below_minimum, held, by: trail.self,
+      }, 'notice')
+    }
     return result
   } catch (error) {
     await trail.record('retention_purge', `Retention purge failed: ${(error as Error).message}`, undefined, 'critical').catch(() => {})

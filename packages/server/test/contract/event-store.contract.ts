@@ -9,15 +9,17 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import {
-  type EventStore, type PreparedEvent, ManualClock, GENESIS_HASH, hashStoredEvent, millisKey, timestampKey, uuidv7, validateBatch,
+  type EventStore, type HoldStore, type LegalHold, type PreparedEvent, ManualClock, GENESIS_HASH, hashStoredEvent, millisKey, timestampKey, uuidv7, validateBatch,
 } from '@tradetrail/core'
 import { CheckpointSigner } from '../../src/checkpoint-signer.ts'
-import { purgeExpired } from '../../src/retention.ts'
+import { type RetentionPolicy, purgeExpired } from '../../src/retention.ts'
 import { verifyTrail } from '../../src/verify-trail.ts'
 
 /** One database of an adapter; `open` may be called again after closing to reopen the same data. */
 export interface StoreHandle {
   open(clock: ManualClock): Promise<EventStore>
+  /** The legal holds kept with the same data (open the event store first). */
+  openHolds(): Promise<HoldStore & { close(): Promise<void> }>
   destroy(): Promise<void>
 }
 
@@ -246,7 +248,9 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.equal(await store.lastSeqReceivedBefore('2025-12-01T00:00:00Z'), 0)
       assert.equal(await store.lastSeqReceivedBefore('2026-12-01T00:00:00Z'), 12)
 
-      const result = await purgeExpired({ store, signer, maxAgeMs: 2.5 * 86_400_000, clock })
+      const holds = await handle.openHolds()
+      const policy = (retentionMs: number): RetentionPolicy => ({ retentionMs, minRetentionMs: 86_400_000 })
+      const result = await purgeExpired({ store, holds, signer, policy: policy(2.5 * 86_400_000), clock })
       assert.equal(result.purged, 6)
       assert.equal(result.anchor?.seq, 6)
       assert.equal(await store.count(), 6)
@@ -259,11 +263,52 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
 
       // Purging everything leaves the head at the anchor, and the chain continues from it.
       clock.advanceMs(10 * 86_400_000)
-      assert.equal((await purgeExpired({ store, signer, maxAgeMs: 86_400_000, clock })).purged, 6)
+      assert.equal((await purgeExpired({ store, holds, signer, policy: policy(86_400_000), clock })).purged, 6)
       assert.equal((await store.head()).seq, 12)
       assert.deepEqual(await store.append(prepare([ev(50)])), { accepted: 1, duplicates: 0, first_seq: 13, last_seq: 13 })
       assert.equal((await verifyTrail(store, signer.publicKey)).ok, true)
-      assert.equal((await purgeExpired({ store, signer, maxAgeMs: 86_400_000, clock })).purged, 0, 'nothing is old enough')
+      assert.equal((await purgeExpired({ store, holds, signer, policy: policy(86_400_000), clock })).purged, 0, 'nothing is old enough')
+      await holds.close()
+    })
+
+    it('keeps legal holds, and purges only what no hold in force covers; a hold placed after a purge was planned stops it', async () => {
+      await fresh()
+      const holds = await handle.openHolds()
+      const hold = (id: string, over: Partial<LegalHold>): LegalHold => ({
+        id, project: null, from: null, to: null, reason: `case ${id}`, placed_at: '2025-12-17T21:00:00.000000Z', placed_by: 'cli:test@host',
+        released_at: null, released_by: null, release_reason: null, ...over,
+      })
+      for (let day = 0; day < 4; day++) {
+        await store.append(prepare([ev(day * 10), ev(day * 10 + 1), ev(day * 10 + 2, { project: day === 2 ? 'HeldBot' : 'AlphaBot' })]))
+        clock.advanceMs(86_400_000)
+      }
+      await holds.placeHold(hold('a1', { project: 'HeldBot' }))
+      await holds.placeHold(hold('b2', { from: timestampKey(new Date(T0 + 11_000).toISOString())!, to: timestampKey(new Date(T0 + 12_000).toISOString())! }))
+      assert.deepEqual((await holds.listHolds()).map((h) => [h.id, h.project, h.released_at]), [['a1', 'HeldBot', null], ['b2', null, null]])
+      const policy: RetentionPolicy = { retentionMs: 86_400_000, minRetentionMs: 86_400_000 }
+      // ev(11) is stamped inside b2's range (seq 5); HeldBot's event is seq 9: b2 stops the purge first.
+      const first = await purgeExpired({ store, holds, signer, policy, clock })
+      assert.deepEqual([first.purged, first.anchor?.seq, first.held], [4, 4, { hold: 'b2', reason: 'case b2', seq: 5 }])
+      const released = await holds.releaseHold('b2', '2025-12-22T00:00:00.000000Z', 'cli:test@host', 'case closed')
+      assert.deepEqual([released?.released_at, released?.released_by, released?.release_reason], ['2025-12-22T00:00:00.000000Z', 'cli:test@host', 'case closed'])
+      assert.equal((await holds.releaseHold('b2', '2025-12-23T00:00:00.000000Z', 'x', 'again'))?.released_at, '2025-12-22T00:00:00.000000Z', 'released once')
+      assert.equal(await holds.releaseHold('nope', '2025-12-23T00:00:00.000000Z', 'x', 'y'), undefined)
+      const second = await purgeExpired({ store, holds, signer, policy, clock })
+      assert.deepEqual([second.purged, second.anchor?.seq, second.held?.hold], [4, 8, 'a1'])
+      // A purge planned before a hold was placed does nothing.
+      const head = await store.head()
+      const planned = signer.signAnchor({
+        seq: head.seq, hash: head.hash.toString('hex'), time: '2025-12-22T00:00:00.000000Z', purged: 4, newest_received_at: '2025-12-20T21:00:00.000000Z',
+        min_retention_ms: 1, retention_ms: 1, below_minimum: null,
+      })
+      const placed = (await holds.listHolds()).length
+      await holds.placeHold(hold('c3', { project: 'AlphaBot' }))
+      assert.equal(await store.purge(planned, placed), false)
+      assert.equal(await store.count(), 4, 'nothing was purged')
+      assert.equal((await store.anchor())?.seq, 8)
+      assert.equal(await store.purge(planned, placed + 1), true)
+      assert.deepEqual(await store.anchors(), [first.anchor, second.anchor, planned], 'every anchor, with its policy, in seq order')
+      await holds.close()
     })
 
     it('reads checkpoints after a seq, every anchor, and named cursors that survive a reopening (what witnesses deliver from)', async () => {
@@ -279,8 +324,10 @@ export function runEventStoreContract(adapter: StoreAdapter): void {
       assert.deepEqual((await store.checkpoints(10)).map((c) => c.seq), [])
       assert.deepEqual([await store.countCheckpoints(0), await store.countCheckpoints(5), await store.countCheckpoints(10)], [5, 3, 0])
       assert.deepEqual(await store.anchors(), [])
-      const first = await purgeExpired({ store, signer, maxAgeMs: 3.5 * 86_400_000, clock })
-      const second = await purgeExpired({ store, signer, maxAgeMs: 1.5 * 86_400_000, clock })
+      const holds = await handle.openHolds()
+      const first = await purgeExpired({ store, holds, signer, policy: { retentionMs: 3.5 * 86_400_000, minRetentionMs: 86_400_000 }, clock })
+      const second = await purgeExpired({ store, holds, signer, policy: { retentionMs: 1.5 * 86_400_000, minRetentionMs: 86_400_000 }, clock })
+      await holds.close()
       assert.deepEqual((await store.anchors()).map((a) => a.seq), [first.anchor!.seq, second.anchor!.seq])
       assert.deepEqual((await store.anchors()).at(-1), await store.anchor(), 'the last of anchors() is anchor()')
       assert.deepEqual((await store.anchors())[0], first.anchor, 'an anchor reads back as it was written')

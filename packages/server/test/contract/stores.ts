@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock } from '@tradetrail/core'
 import { SqliteEventStore } from '../../src/stores/sqlite/sqlite-event-store.ts'
+import { SqliteHoldStore } from '../../src/stores/sqlite/sqlite-hold-store.ts'
 import { SqliteTokenStore } from '../../src/stores/sqlite/sqlite-token-store.ts'
 
 /** One adapter's way to make a fresh database in a place the test owns. */
@@ -17,6 +18,8 @@ export interface AdapterFactory {
   create(): { address: string; destroy(): void }
   openEvents(address: string, clock: Clock): Promise<SqliteEventStore>
   openTokens(address: string): Promise<SqliteTokenStore>
+  /** The legal holds of the trail at `address` (the event store opened it first). */
+  openHolds(address: string): Promise<SqliteHoldStore>
 }
 
 const ALL: AdapterFactory[] = [
@@ -32,6 +35,7 @@ const ALL: AdapterFactory[] = [
       await new SqliteEventStore({ path: address }).close()
       return new SqliteTokenStore(address)
     },
+    openHolds: async (address) => new SqliteHoldStore(address),
   },
 ]
 

@@ -192,16 +192,22 @@ export class SqliteChainWriter {
       .run(c.seq, c.hash, c.time, c.key_id, c.signature, c.seq))
   }
 
-  /** Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction. */
-  purge(anchor: Anchor): void {
+  /**
+   * Deletes every event with seq ≤ anchor.seq and records the anchor, in one transaction; does
+   * nothing and returns false when the trail no longer holds `holdsPlaced` legal holds.
+   */
+  purge(anchor: Anchor, holdsPlaced?: number): boolean {
     const db = this.#db
-    translated(() => db.transaction(() => {
+    return translated(() => db.transaction(() => {
+      if (holdsPlaced !== undefined && db.prepare('SELECT count(*) FROM holds').pluck().get() !== holdsPlaced) return false
       db.prepare("INSERT INTO meta (key, value) VALUES ('purging', '1')").run()
       db.prepare('DELETE FROM events_fts WHERE rowid <= ?').run(anchor.seq)
       db.prepare('DELETE FROM events WHERE seq <= ?').run(anchor.seq)
       db.prepare("DELETE FROM meta WHERE key = 'purging'").run()
-      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(anchor.seq, anchor.hash, anchor.time, anchor.key_id, anchor.signature, anchor.purged)
+      db.prepare(`INSERT INTO anchors (seq, hash, time, key_id, signature, purged, newest_received_at, min_retention_ms, retention_ms, below_minimum)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(anchor.seq, anchor.hash, anchor.time, anchor.key_id, anchor.signature, anchor.purged,
+        anchor.newest_received_at ?? null, anchor.min_retention_ms ?? null, anchor.retention_ms ?? null, anchor.below_minimum ?? null)
+      return true
     }).immediate())
   }
 

@@ -81,8 +81,6 @@ export type CommitListener = (events: readonly CommittedEvent[]) => void
 const SEVERITY_BY_RANK: readonly Severity[] = SEVERITIES
 // Hashes leave SQLite as hex text: a BLOB costs a Buffer per row, several times the rest of the row.
 const EVENT_COLUMNS = 'e.body, lower(hex(e.hash))'
-/** Every anchor, oldest first: anchor() and anchors() read the same columns. */
-const ANCHORS = 'SELECT seq, hash, time, key_id, signature, purged FROM anchors ORDER BY seq'
 
 /** A request to the writer thread before its id is given. */
 type Unnumbered<R> = R extends unknown ? Omit<R, 'id'> : never
@@ -107,6 +105,7 @@ export class SqliteEventStore implements EventStore {
   readonly #listeners: CommitListener[] = []
   readonly #head: Database.Statement
   readonly #anchor: Database.Statement
+  readonly #anchorColumns: string
   readonly #indexedSeq: Database.Statement
   /** Statements by SQL text: queries repeat a few shapes, and preparing costs more than running. */
   readonly #statements = new Map<string, Database.Statement>()
@@ -129,7 +128,10 @@ export class SqliteEventStore implements EventStore {
       this.#db.pragma('cache_size = -8192') // 8 MiB: reads touch the recent end and whatever a query scans once
     })
     this.#head = this.#db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').raw()
-    this.#anchor = this.#db.prepare(`${ANCHORS} DESC LIMIT 1`)
+    // A read-only copy of a trail older than schema 4 has no policy columns: its anchors are all legacy.
+    const hasPolicy = (this.#db.prepare("SELECT count(*) FROM pragma_table_info('anchors') WHERE name = 'newest_received_at'").pluck().get() as number) > 0
+    this.#anchorColumns = `${ANCHOR_COLUMNS}, ${POLICY_COLUMNS.map((c) => (hasPolicy ? c : `NULL AS ${c}`)).join(', ')}`
+    this.#anchor = this.#db.prepare(`SELECT ${this.#anchorColumns} FROM anchors ORDER BY seq DESC LIMIT 1`)
     this.#indexedSeq = this.#db.prepare("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'fts_seq'").pluck()
   }
 
@@ -302,12 +304,13 @@ export class SqliteEventStore implements EventStore {
 
   async anchor(): Promise<Anchor | undefined> {
     this.#open()
-    return translated(() => this.#anchor.get()) as Anchor | undefined
+    const row = translated(() => this.#anchor.get()) as AnchorRow | undefined
+    return row && toAnchor(row)
   }
 
   async anchors(): Promise<Anchor[]> {
     this.#open()
-    return translated(() => this.#statement(ANCHORS).all()) as Anchor[]
+    return (translated(() => this.#db.prepare(`SELECT ${this.#anchorColumns} FROM anchors ORDER BY seq`).all()) as AnchorRow[]).map(toAnchor)
   }
 
   async lastSeqReceivedBefore(time: string): Promise<number> {
@@ -328,8 +331,8 @@ export class SqliteEventStore implements EventStore {
     })
   }
 
-  async purge(anchor: Anchor): Promise<void> {
-    await this.#writable().request('purge', { anchor })
+  async purge(anchor: Anchor, holdsPlaced?: number): Promise<boolean> {
+    return await this.#writable().request('purge', { anchor, holdsPlaced }) as boolean
   }
 
   /** Bytes free for this user on the volume that holds the trail. */
@@ -412,6 +415,17 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
+const ANCHOR_COLUMNS = 'seq, hash, time, key_id, signature, purged'
+const POLICY_COLUMNS = ['newest_received_at', 'min_retention_ms', 'retention_ms', 'below_minimum']
+type AnchorRow = { [K in keyof Required<Anchor>]: Anchor[K] | null }
+
+/** An anchor row as the contract has it: a legacy anchor (written before schema 4) has no policy members. */
+function toAnchor(row: AnchorRow): Anchor {
+  const { seq, hash, time, key_id, signature, purged, newest_received_at, min_retention_ms, retention_ms, below_minimum } = row as Required<Anchor>
+  const anchor: Anchor = { seq, hash, time, key_id, signature, purged }
+  return newest_received_at === null ? anchor : { ...anchor, newest_received_at, min_retention_ms, retention_ms, below_minimum }
+}
+
 /** An event's columns and canonical text parts, computed once, on the caller's thread. */
 function encodeEvent(e: PreparedEvent, submitter: string | undefined): EncodedEvent {
   const flags = e.flags !== undefined && e.flags.length > 0 ? e.flags : undefined
@@ -428,7 +442,7 @@ function inlinePort(writer: SqliteChainWriter): WriterPort {
     async request(op, args) {
       switch (op) {
         case 'checkpoint': return writer.addCheckpoint(args.checkpoint as Checkpoint)
-        case 'purge': return writer.purge(args.anchor as Anchor)
+        case 'purge': return writer.purge(args.anchor as Anchor, args.holdsPlaced as number | undefined)
         case 'cursor': return writer.setCursor(args.name as string, args.seq as number)
         case 'index': return writer.indexSearch(args.limit as number)
         case 'close': return writer.close()

@@ -101,7 +101,33 @@ function tokenExpiryAndRotation(db: Database.Database): void {
 }
 
 /**
- * Version 3 → 4: the full-text index merges its segments only in small steps. With `automerge`
+ * Version 3 → 4: each anchor records the policy its purge kept (NULL on anchors written before,
+ * which verify treats as legacy anchors), and legal holds, which purges must respect. Holds are
+ * never deleted: a release sets `released_at`.
+ */
+function retentionPolicyAndHolds(db: Database.Database): void {
+  db.exec(`
+ALTER TABLE anchors ADD COLUMN newest_received_at TEXT;
+ALTER TABLE anchors ADD COLUMN min_retention_ms INTEGER;
+ALTER TABLE anchors ADD COLUMN retention_ms INTEGER;
+ALTER TABLE anchors ADD COLUMN below_minimum TEXT;
+CREATE TABLE holds (
+  id TEXT PRIMARY KEY,
+  project TEXT,
+  from_time TEXT,
+  to_time TEXT,
+  reason TEXT NOT NULL,
+  placed_at TEXT NOT NULL,
+  placed_by TEXT NOT NULL,
+  released_at TEXT,
+  released_by TEXT,
+  release_reason TEXT,
+  CHECK ((project IS NULL) = (from_time IS NOT NULL AND to_time IS NOT NULL))
+) STRICT;`)
+}
+
+/**
+ * Version 4 → 5: the full-text index merges its segments only in small steps. With `automerge`
  * at 16, FTS5's default `crisismerge` (also 16) was reached before any incremental merge ran, and
  * merged a whole level in one transaction: a 0.5 s stall of the writer thread, and of every
  * commit queued behind it (bench/collector-http.bench.ts, ingest p99 ~420 ms → ~90 ms). FTS5 takes
@@ -112,7 +138,7 @@ function searchIndexMergesInSteps(db: Database.Database): void {
 }
 
 /** The steps after version 2: UPGRADES[i] takes a database from version 2 + i to 3 + i. */
-const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation, searchIndexMergesInSteps]
+const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation, retentionPolicyAndHolds, searchIndexMergesInSteps]
 
 export const SCHEMA_VERSION = 2 + UPGRADES.length
 

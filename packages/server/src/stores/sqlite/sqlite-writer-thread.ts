@@ -15,7 +15,7 @@ import { decodeGroup, type EncodedGroup } from './sqlite-group-codec.ts'
 export type WriterRequest =
   | { id: number; op: 'append'; group: EncodedGroup; receivedAt: string }
   | { id: number; op: 'checkpoint'; checkpoint: Checkpoint }
-  | { id: number; op: 'purge'; anchor: Anchor }
+  | { id: number; op: 'purge'; anchor: Anchor; holdsPlaced: number | undefined }
   | { id: number; op: 'cursor'; name: string; seq: number }
   | { id: number; op: 'index'; limit: number }
   | { id: number; op: 'close' }
@@ -104,7 +104,7 @@ function handle(request: WriterRequest): void {
         appendAll([request])
         return
       case 'checkpoint': writer.addCheckpoint(request.checkpoint); break
-      case 'purge': writer.purge(request.anchor); break
+      case 'purge': value = writer.purge(request.anchor, request.holdsPlaced); break
       case 'cursor': writer.setCursor(request.name, request.seq); break
       case 'index': value = writer.indexSearch(request.limit); break
       case 'close':
