@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { ManualClock, validateBatch } from '@tradetrail/core'
+import { type Anchor, ManualClock, validateBatch } from '@tradetrail/core'
 import { describeRun, errorLines, parseJson, runCli, tempDir } from '@tradetrail/test-support'
 import { CheckpointSigner, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from '../src/checkpoint-signer.ts'
 import { loadConfig } from '../src/config.ts'
@@ -112,11 +112,18 @@ describe('verify --witness', { concurrency: 2 }, () => {
     }), { seq: 25, code: 'witness_truncated' })
   })
 
-  test('a prefix deleted behind an anchor copied from a checkpoint (no key needed): witness_anchor at the forged anchor', async (t) => {
+  test('a prefix deleted behind an anchor signed with the key on disk: witness_anchor at the forged anchor', async (t) => {
+    // An anchor copied from a checkpoint no longer fools verify alone (anchor_unproven,
+    // tamper-detection.test.ts); one signed with the stolen key does, and only a witness sees it.
     const at = checkpointSeqs.find((s) => s > anchorSeq)!
     await forgery(t, (dataDir) => tamper(dataDir, (db) => {
+      const signer = CheckpointSigner.open(join(dataDir, KEYS_DIR), { create: false })
+      const honest = db.prepare('SELECT * FROM anchors').get() as Required<Anchor>
+      const head = db.prepare('SELECT seq, lower(hex(hash)) AS hash FROM events WHERE seq = ?').get(at) as { seq: number; hash: string }
+      const forged = signer.signAnchor({ ...honest, seq: head.seq, hash: head.hash, purged: at })
       db.prepare('DELETE FROM events WHERE seq <= ?').run(at)
-      db.prepare('INSERT INTO anchors (seq, hash, time, key_id, signature, purged) SELECT seq, hash, time, key_id, signature, ? FROM checkpoints WHERE seq = ?').run(at - anchorSeq, at)
+      db.prepare(`INSERT INTO anchors (seq, hash, time, key_id, signature, purged, newest_received_at, min_retention_ms, retention_ms, below_minimum)
+        VALUES (@seq, @hash, @time, @key_id, @signature, @purged, @newest_received_at, @min_retention_ms, @retention_ms, @below_minimum)`).run(forged)
     }), { seq: at, code: 'witness_anchor' })
   })
 
@@ -129,8 +136,7 @@ describe('verify --witness', { concurrency: 2 }, () => {
       const signer = CheckpointSigner.open(keys, { create: false })
       tamper(dataDir, (db) => {
         resign(db, signer, 0)
-        const anchor = db.prepare('SELECT seq, hash, time FROM anchors').get() as { seq: number; hash: string; time: string }
-        const forged = signer.sign(anchor)
+        const forged = signer.signAnchor(db.prepare('SELECT * FROM anchors').get() as Required<Anchor>)
         db.prepare('UPDATE anchors SET key_id = ?, signature = ?').run(forged.key_id, forged.signature)
       })
     }, { seq: checkpointSeqs[0]!, code: 'witness_signature' })

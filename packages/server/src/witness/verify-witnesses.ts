@@ -8,7 +8,7 @@ import type { KeyObject } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { ERR_FILE_ACCESS, type EventStore, fileError } from '@tradetrail/core'
-import { verifyCheckpoint } from '../checkpoint-signer.ts'
+import { verifyAnchor, verifyCheckpoint } from '../checkpoint-signer.ts'
 import type { VerifyProblem, VerifyReport } from '../verify-trail.ts'
 import { WITNESS_FILE_NAME, type WitnessRecord, parseWitnessRecord } from './witness-record.ts'
 
@@ -92,7 +92,7 @@ export async function checkWitnesses(store: EventStore, publicKey: KeyObject, wi
   const witnessedAnchors = new Map<number, string>()
   for (const r of records) {
     const what = `the witnessed ${r.kind} at seq ${r.seq} (signed ${r.time})`
-    if (!verifyCheckpoint(r, publicKey)) {
+    if (!(r.kind === 'anchor' ? verifyAnchor(r, publicKey) : verifyCheckpoint(r, publicKey))) {
       problems.push({ seq: r.seq, code: 'witness_signature', message: `${what} is not signed by the key used: the key was replaced, or the record is not this trail's` })
       continue
     }
