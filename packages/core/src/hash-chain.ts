@@ -109,6 +109,18 @@ export function chainHash(prev: Uint8Array, canonicalText: string | Uint8Array):
   return createHash('sha256').update(prev).update(canonicalText, 'utf8').digest()
 }
 
+/**
+ * chainHash with both hashes as lower-case hex, as the stores read them back: verify compares
+ * texts and allocates no Buffer per event (its bench: ~1 µs of its ~5 µs per event went to them).
+ */
+export function chainHashHex(prevHex: string, canonicalText: string): string {
+  if (scratch.length === 0) scratch = Buffer.allocUnsafe(256 * 1024)
+  if (canonicalText.length * 3 + 32 > scratch.length) return chainHash(Buffer.from(prevHex, 'hex'), canonicalText).toString('hex')
+  scratch.write(prevHex, 0, 32, 'hex')
+  const n = scratch.write(canonicalText, 32, 'utf8')
+  return hash('sha256', scratch.subarray(0, 32 + n), 'hex')
+}
+
 /** chainHash over canonical text that is already UTF-8 bytes (what the stores keep). */
 export function chainHashBytes(prev: Uint8Array, canonical: Uint8Array): Buffer {
   if (scratch.length === 0) scratch = Buffer.allocUnsafe(256 * 1024)

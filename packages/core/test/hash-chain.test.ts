@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'node:test'
 import { canonicalize } from '../src/canonical-json.ts'
 import type { StoredEvent } from '../src/event.ts'
-import { type ChainFields, GENESIS_HASH, canonicalEventText, chainHash, hashStoredEvent } from '../src/hash-chain.ts'
+import { type ChainFields, GENESIS_HASH, canonicalEventText, chainHash, chainHashHex, hashStoredEvent } from '../src/hash-chain.ts'
 
 type VectorEvent = Omit<StoredEvent, 'hash'>
 interface HashChainVectors {
@@ -68,6 +68,15 @@ test('the chain of chainHash over the vectors gives the expected hashes', () => 
     prev = hash
   }
   assert.deepEqual(got, vectors.hashes)
+})
+
+test('chainHashHex, over hex hashes as verify reads them, gives the vectors too, also for a text past its scratch buffer', () => {
+  let prev = vectors.genesis_prev_hash
+  const got: string[] = []
+  for (const event of vectors.events) got.push(prev = chainHashHex(prev, canonicalEventText(chainFields(event))))
+  assert.deepEqual(got, vectors.hashes)
+  const long = canonicalEventText({ ...chainFields(vectors.events[0]!), message: 'é'.repeat(200_000) })
+  assert.equal(chainHashHex(vectors.hashes[0]!, long), chainHash(Buffer.from(vectors.hashes[0]!, 'hex'), long).toString('hex'))
 })
 
 test('hashStoredEvent agrees with the vectors, and ignores a hash field already present', () => {

@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import {
-  type Anchor, type Checkpoint, type EventStore, GENESIS_HASH, SELF_PROJECT, canonicalSeq, chainHash, durationMillis, formatDuration, isLegacyAnchor,
+  type Anchor, type Checkpoint, type EventStore, GENESIS_HASH, SELF_PROJECT, canonicalSeq, chainHashHex, durationMillis, formatDuration, isLegacyAnchor,
   timestampMicros,
 } from '@tradetrail/core'
 import { verifyAnchor, verifyCheckpoint } from './checkpoint-signer.ts'
@@ -234,8 +234,9 @@ export async function verifyRange(store: EventStore, from: number, to: number, p
   const want = new Set(wanted.filter((s) => s >= from && s <= to))
   let checked = 0
   const fail = (problem: VerifyProblem): RangeResult => ({ checked, problem, hashes })
-  let before = prev ?? await store.hashAt(from - 1)
-  if (before === undefined) return fail({ seq: from - 1, code: 'missing_event', message: `seq ${from - 1} is missing` })
+  const first = prev ?? await store.hashAt(from - 1)
+  if (first === undefined) return fail({ seq: from - 1, code: 'missing_event', message: `seq ${from - 1} is missing` })
+  let before = first.toString('hex')
   let expected = from
   for await (const chunk of store.scanChain(from - 1, 5000, to)) {
     for (const record of chunk) {
@@ -244,8 +245,8 @@ export async function verifyRange(store: EventStore, from: number, to: number, p
           ? { seq: expected, code: 'missing_event', message: `seq ${expected} is missing (the next stored event is seq ${record.seq})` }
           : { seq: record.seq, code: 'unexpected_event', message: `seq ${record.seq} appears after seq ${expected - 1}` })
       }
-      const hash = chainHash(before, record.canonical)
-      if (hash.toString('hex') !== record.hash) {
+      const hash = chainHashHex(before, record.canonical)
+      if (hash !== record.hash) {
         return fail({ seq: record.seq, code: 'hash_mismatch', message: `event seq ${record.seq} does not match its chain hash: it, or the one before it, was changed` })
       }
       if (canonicalSeq(record.canonical) !== record.seq) {
