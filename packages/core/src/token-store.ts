@@ -49,6 +49,6 @@ export interface TokenStore {
    * happened — or undefined when there is no such token.
    */
   rotateToken(id: string, replacement: StoredToken, until: string): Promise<TokenInfo | undefined>
-  /** Number of tokens not revoked. */
-  countActiveTokens(): Promise<number>
+  /** Number of tokens usable at `at` (RFC 3339): not revoked, not expired by then. */
+  countActiveTokens(at: string): Promise<number>
 }

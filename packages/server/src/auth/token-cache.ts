@@ -54,7 +54,7 @@ export class TokenCache implements TokenStore {
     return this.#store.rotateToken(id, replacement, until)
   }
 
-  countActiveTokens(): Promise<number> {
-    return this.#store.countActiveTokens()
+  countActiveTokens(at: string): Promise<number> {
+    return this.#store.countActiveTokens(at)
   }
 }

@@ -101,7 +101,8 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
   collector.state.ready = true
   await trail.record('boot', `Collector started on ${url}`, { version: VERSION, pid: process.pid, data_dir: trail.dataDir })
   let initialToken: string | undefined
-  if ((await tokens.countActiveTokens()) === 0) {
+  // No usable token (a new trail, or every token revoked or expired): nobody could administer it.
+  if ((await tokens.countActiveTokens(formatMicros(clock.nowMicros()))) === 0) {
     const { token, ...info } = await issueToken(tokens, { scope: 'admin', label: 'first admin token, created at first start' }, clock)
     await trail.record('token_created', `Token ${info.id} created (admin) at first start`, { ...info })
     initialToken = token

@@ -55,12 +55,12 @@ export function runTokenStoreContract(name: string, create: () => Promise<TokenS
     })
 
     it('revokes once: the first time is kept, an unknown id says false', async () => {
-      assert.equal(await store.countActiveTokens(), 2)
+      assert.equal(await store.countActiveTokens('2025-12-18T00:00:00.000000Z'), 2)
       assert.equal(await store.revokeToken('a00000000001', '2025-12-18T00:00:00.000001Z'), true)
       assert.equal(await store.revokeToken('a00000000001', '2025-12-19T00:00:00.000001Z'), true)
       assert.equal((await store.findToken('a00000000001'))?.revoked_at, '2025-12-18T00:00:00.000001Z')
       assert.equal(await store.revokeToken('ffffffffffff', '2025-12-18T00:00:00.000001Z'), false)
-      assert.equal(await store.countActiveTokens(), 1)
+      assert.equal(await store.countActiveTokens('2025-12-18T00:00:00.000000Z'), 1)
     })
 
     it('keeps an expiry and a read token\'s projects as given', async () => {
@@ -68,6 +68,8 @@ export function runTokenStoreContract(name: string, create: () => Promise<TokenS
       await store.addToken(expiring)
       assert.deepEqual(await store.findToken(expiring.id), expiring)
       assert.deepEqual((await store.listTokens()).find((t) => t.id === expiring.id)?.expires_at, '2026-01-31T00:00:00.000000Z')
+      const before = await store.countActiveTokens('2026-01-30T23:59:59.999999Z')
+      assert.equal(await store.countActiveTokens('2026-01-31T00:00:00.000000Z'), before - 1, 'a token no longer counts as active from its expiry on')
     })
 
     const AT = '2025-12-20T00:00:00.000001Z'

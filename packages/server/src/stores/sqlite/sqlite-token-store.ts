@@ -72,8 +72,8 @@ export class SqliteTokenStore implements TokenStore {
     return row && toInfo(row)
   }
 
-  async countActiveTokens(): Promise<number> {
-    return translated(() => this.#db.prepare('SELECT count(*) FROM tokens WHERE revoked_at IS NULL').pluck().get()) as number
+  async countActiveTokens(at: string): Promise<number> {
+    return translated(() => this.#db.prepare('SELECT count(*) FROM tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').pluck().get(at)) as number
   }
 
   async close(): Promise<void> {
