@@ -39,15 +39,16 @@ export class CollectorMetrics {
    * `witnesses`, where each witness stands.
    */
   constructor(storeSizeBytes: () => number, witnesses: () => Promise<WitnessStatus[]> = async () => []) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_process_' })
+    // prom-client's names start with `process_` and `nodejs_` already: the prefix is ours alone.
+    collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_' })
     // prom-client names three gauges `…_total`, a suffix Prometheus keeps for counters
     // (`promtool check metrics` refuses them): they are exposed as `…_all` instead.
     for (const what of ['handles', 'requests', 'resources']) {
-      const total = this.registry.getSingleMetric(`tradetrail_process_nodejs_active_${what}_total`)
+      const total = this.registry.getSingleMetric(`tradetrail_nodejs_active_${what}_total`)
       if (total === undefined) continue // a Node.js without the API behind it
-      this.registry.removeSingleMetric(`tradetrail_process_nodejs_active_${what}_total`)
+      this.registry.removeSingleMetric(`tradetrail_nodejs_active_${what}_total`)
       new Gauge({
-        name: `tradetrail_process_nodejs_active_${what}_all`, help: `Active ${what} of every type`, registers: [this.registry],
+        name: `tradetrail_nodejs_active_${what}_all`, help: `Active ${what} of every type`, registers: [this.registry],
         async collect() {
           this.set((await total.get()).values[0]?.value ?? 0)
         },
