@@ -108,6 +108,9 @@ export const ERR_AUTH_RESERVED_PROJECT = define('TT_ERR_AUTH_RESERVED_PROJECT', 
 export const ERR_AUTH_RATE_LIMITED = define('TT_ERR_AUTH_RATE_LIMITED', 429, (retryAfterS: number) =>
   `too many requests for this token; retry after ${retryAfterS} s`)
 
+export const ERR_STREAM_LIMIT = define('TT_ERR_STREAM_LIMIT', 429, (limit: number) =>
+  `this token already has ${limit} live streams open, the most one token may hold; close one, or use another token (TRADETRAIL_STREAM_MAX_PER_TOKEN)`)
+
 // Token requests (POST /v1/tokens, `tradetrail token create|revoke`).
 const TOKEN_FIELD_RULES = {
   unknown: 'is not a token field; send only "scope", "projects", "privileges", "label", "expires_in" and "expires_at"',

@@ -52,6 +52,10 @@ export interface TradetrailConfig {
   witnessRetryMaxMs: number
   /** Flag a batch `clock_skew` when its client reports a clock offset above this (ms); 0 never flags. */
   clockSkewMs: number
+  /** Live streams (GET /v1/stream, /ws/audit): most open at once per token, bytes queued per client before its live events are skipped as a gap, and the heartbeat interval. */
+  streamMaxPerToken: number
+  streamBufferBytes: number
+  streamHeartbeatMs: number
   /** Slack or Discord webhook for alerts and summaries (seed 000: QT_ALERT_WEBHOOK). Used by notifications. */
   alertWebhook: string | undefined
   /** Where summaries and alerts are mailed (QT_AUDIT_EMAIL) and through which server. Used by notifications. */
@@ -183,6 +187,9 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   witnessRetryMaxMs: { key: 'witnessRetryMaxMs', env: ['TRADETRAIL_WITNESS_RETRY_MAX'], parse: duration(), default: 300_000 },
   // CAT wants clocks within 50 ms of UTC.
   clockSkewMs: { key: 'clockSkewMs', env: ['TRADETRAIL_CLOCK_SKEW_MS'], parse: integer(0, 86_400_000), default: 50 },
+  streamMaxPerToken: { key: 'streamMaxPerToken', env: ['TRADETRAIL_STREAM_MAX_PER_TOKEN'], parse: integer(1, 100_000), default: 32 },
+  streamBufferBytes: { key: 'streamBufferBytes', env: ['TRADETRAIL_STREAM_BUFFER_BYTES'], parse: bytes, default: 4 * 1024 * 1024 },
+  streamHeartbeatMs: { key: 'streamHeartbeatMs', env: ['TRADETRAIL_STREAM_HEARTBEAT'], parse: duration(600_000), default: 15_000 },
   alertWebhook: { key: 'alertWebhook', env: ['TRADETRAIL_ALERT_WEBHOOK', 'QT_ALERT_WEBHOOK'], parse: optional(url), default: undefined },
   auditEmail: { key: 'auditEmail', env: ['TRADETRAIL_AUDIT_EMAIL', 'QT_AUDIT_EMAIL'], parse: optional(emails), default: undefined },
   smtpServer: { key: 'smtpServer', env: ['TRADETRAIL_SMTP_SERVER', 'QT_SMTP_SERVER'], parse: optional(host), default: undefined },

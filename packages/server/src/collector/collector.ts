@@ -1,7 +1,7 @@
 /**
  * The collector: the HTTP API v1 over a trail. `buildCollector` makes the Fastify app, its
  * authentication and error handling, and registers one plugin per area (ingest, reads,
- * tokens, legal holds, operations), each handed its dependencies; `startCollector` in serve.ts is the
+ * tokens, legal holds, operations, live streams), each handed its dependencies; `startCollector` in serve.ts is the
  * process around it.
  */
 import type { Socket } from 'node:net'
@@ -19,7 +19,9 @@ import type { CollectorMetrics } from './metrics.ts'
 import { operationsRoutes } from './operations-routes.ts'
 import { RateLimiter } from './rate-limiter.ts'
 import { readRoutes } from './read-routes.ts'
+import { redactQueryToken } from './query-token.ts'
 import { registerBodyParsers } from './request-body.ts'
+import { streamRoutes } from './stream-routes.ts'
 import { tokenRoutes } from './token-routes.ts'
 
 declare module 'fastify' {
@@ -47,9 +49,11 @@ export interface RouteDeps {
   clock: Clock
   /** Whether /readyz says ready (set by serve.ts once listening). */
   state: { ready: boolean }
+  /** Connections not yet authenticated; a route that authenticates by itself trusts its connection here. */
+  gate: ConnectionGate
 }
 
-export interface CollectorDeps extends Omit<RouteDeps, 'state'> {
+export interface CollectorDeps extends Omit<RouteDeps, 'state' | 'gate'> {
   /** Fastify logger options (default: pino at config.logLevel, Authorization redacted). */
   logger?: FastifyServerOptions['logger']
   https?: { cert: Buffer; key: Buffer }
@@ -73,7 +77,9 @@ export function buildCollector(deps: CollectorDeps): Collector {
     connectionsCheckingInterval: Math.min(1000, Math.max(25, Math.floor(config.headTimeoutMs / 4))),
   }
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization'] },
+    // A stream's token may come as a subprotocol (bearer.<token>), seed 001's in the query string (query-token.ts).
+    logger: deps.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["sec-websocket-protocol"]'] },
+    rewriteUrl: redactQueryToken,
     // One log line per request would cost more than the ingest itself; metrics count requests.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
@@ -130,11 +136,12 @@ export function buildCollector(deps: CollectorDeps): Collector {
     metrics.requests.inc({ route: request.routeOptions.url ?? 'unmatched', method: request.method, status: String(reply.statusCode) })
   })
 
-  const routeDeps: RouteDeps = { config, trail: deps.trail, tokens, metrics: deps.metrics, clock, state }
+  const routeDeps: RouteDeps = { config, trail: deps.trail, tokens, metrics: deps.metrics, clock, state, gate }
   void app.register(ingestRoutes, routeDeps)
   void app.register(readRoutes, routeDeps)
   void app.register(tokenRoutes, routeDeps)
   void app.register(holdRoutes, routeDeps)
   void app.register(operationsRoutes, routeDeps)
+  void app.register(streamRoutes, routeDeps)
   return { app, state }
 }

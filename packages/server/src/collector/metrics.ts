@@ -32,6 +32,8 @@ export class CollectorMetrics {
   readonly witnessFailures = new Counter({
     name: 'tradetrail_witness_failures_total', help: 'Failed deliveries to a witness, by witness (directory, http); each is retried', labelNames: ['witness'] as const, registers: [this.registry],
   })
+  readonly streamClients = new Gauge({ name: 'tradetrail_stream_clients', help: 'Open live streams (GET /v1/stream and /ws/audit)', registers: [this.registry] })
+  readonly streamGaps = new Counter({ name: 'tradetrail_stream_gaps_total', help: 'Gap notices sent to stream clients too slow to take every event', registers: [this.registry] })
   readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
 
   /**
