@@ -22,6 +22,8 @@ export interface AuditFileOptions {
   maxFileBytes: number
   /** fdatasync each write (and the directory after creating or rotating a file). */
   fsync: boolean
+  /** A line written each time the file is opened (seed 003's "Audit log file initialized"). */
+  firstLine?: () => string
 }
 
 /** What one `append` achieved. */
@@ -162,6 +164,12 @@ export class AuditFile {
         if (last[0] !== NEWLINE[0]) size += (await handle.write(NEWLINE)).bytesWritten
       } else if (this.#options.fsync) {
         await syncDir(this.#dir)
+      }
+      const { firstLine } = this.#options
+      if (firstLine !== undefined) {
+        const data = Buffer.from(firstLine() + '\n')
+        await writeAll(handle, data)
+        size += data.length
       }
     } catch (error) {
       await handle.close().catch(() => undefined)

@@ -11,16 +11,25 @@ import {
 import type { ErrorHandler } from './error-reporter.ts'
 import { checkEventDefaults } from './event-defaults.ts'
 import type { EventDefaults } from './event-record.ts'
+import { DEFAULT_PATHS, FILE_FORMATS, type FileFormat } from './seed-formats.ts'
 
 /** Options of `new FileSink(…)`; `mounts` and `inContainer` (from StorageRiskOptions) are for tests. */
 export interface FileSinkOptions extends StorageRiskOptions {
   /** The system that emits the events (`MyTradingBot`): 1–64 of `A-Za-z0-9_.-`. */
   project: string
   /**
-   * The JSONL file; default env TRADETRAIL_LOG_PATH, else RISK_AUDIT_LOG_PATH (seed 003's
-   * name), else `logs/tradetrail-audit.jsonl`. Relative paths start at the working directory.
+   * The file; default env TRADETRAIL_LOG_PATH, else RISK_AUDIT_LOG_PATH (seed 003's name),
+   * else the format's default: `logs/tradetrail-audit.jsonl`, `logs/tradetrail-audit.log`
+   * (`text`), `logs/risk_audit.jsonl` (`seed003`, as seed 003). Relative paths start at the
+   * working directory.
    */
   path?: string
+  /**
+   * The lines written (seed-formats.ts, docs/client.md): `jsonl` (default; wire format v1),
+   * `text` (seed 000's `[2025-12-17T21:00:03Z] message`) or `seed003` (seed 003's records);
+   * default env TRADETRAIL_LOG_FORMAT, else `jsonl`.
+   */
+  format?: FileFormat
   /** Default `source` of every event. */
   source?: string
   /** Default `actor` of every event. */
@@ -44,6 +53,7 @@ export interface FileSinkSettings {
   readonly path: string | undefined
   /** Which setting named the path, for messages: `option path`, an environment variable, or `default`. */
   readonly pathFrom: string
+  readonly format: FileFormat
   readonly defaults: Readonly<EventDefaults>
   readonly maxFileBytes: number
   readonly maxQueuedEvents: number
@@ -51,17 +61,15 @@ export interface FileSinkSettings {
   readonly storage: Readonly<StorageRiskOptions>
 }
 
-/** Where the file goes when neither the option nor the environment names a path (relative to the working directory). */
-export const DEFAULT_LOG_PATH = 'logs/tradetrail-audit.jsonl'
 const PROJECT_RE = new RegExp(PROJECT_PATTERN)
 
 /** The file's path and the setting that named it: option, TRADETRAIL_LOG_PATH, RISK_AUDIT_LOG_PATH, default. */
-function choosePath(path: unknown, env: Record<string, string | undefined>): { raw: unknown; from: string } {
+function choosePath(path: unknown, env: Record<string, string | undefined>, format: FileFormat): { raw: unknown; from: string } {
   if (path !== undefined) return { raw: path, from: 'option path' }
   for (const name of ['TRADETRAIL_LOG_PATH', 'RISK_AUDIT_LOG_PATH']) {
     if (env[name] !== undefined && env[name] !== '') return { raw: env[name], from: name }
   }
-  return { raw: DEFAULT_LOG_PATH, from: 'default' }
+  return { raw: DEFAULT_PATHS[format], from: 'default' }
 }
 
 /** A value as a message shows it; JSON.stringify alone throws on a BigInt. */
@@ -114,7 +122,14 @@ function check(options: FileSinkOptions): CheckedFileSinkOptions {
   const projectOk = PROJECT_RE.test(project)
   if (!projectOk) bad('project', `must match ${PROJECT_PATTERN}, got ${shown(options.project)}; ${toStderr}`)
 
-  const chosen = choosePath(options.path, env)
+  let format: FileFormat = 'jsonl'
+  const rawFormat = options.format ?? (env.TRADETRAIL_LOG_FORMAT || undefined)
+  if (rawFormat !== undefined) {
+    if ((FILE_FORMATS as readonly unknown[]).includes(rawFormat)) format = rawFormat as FileFormat
+    else bad(options.format !== undefined ? 'format' : 'TRADETRAIL_LOG_FORMAT', `must be one of ${FILE_FORMATS.join(', ')}, got ${shown(rawFormat)}; using jsonl`)
+  }
+
+  const chosen = choosePath(options.path, env, format)
   let path: string | undefined
   if (typeof chosen.raw === 'string' && chosen.raw !== '' && !chosen.raw.includes('\0')) path = resolve(chosen.raw)
   else bad(chosen.from === 'option path' ? 'path' : chosen.from, `must be a file path, got ${shown(chosen.raw)}; ${toStderr}`)
@@ -132,6 +147,7 @@ function check(options: FileSinkOptions): CheckedFileSinkOptions {
   const settings: FileSinkSettings = Object.freeze({
     path: projectOk ? path : undefined,
     pathFrom: chosen.from,
+    format,
     defaults: Object.freeze({ project, source, actor, metadata }),
     maxFileBytes: integer('maxFileBytes', 100 * 1024 * 1024, 1),
     maxQueuedEvents: integer('maxQueuedEvents', 100_000, 1),

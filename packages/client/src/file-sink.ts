@@ -2,7 +2,8 @@
  * Seed 003's JSONL audit sink done right, for systems that run no collector: `send()` only
  * stamps and queues; on a later turn of the event loop the queue is encoded (wire format v1,
  * one event per line, exactly what the collector would be sent), checked as the collector
- * would check it, and appended with async writes. Nothing reaches the caller: bad options,
+ * would check it, put in the chosen format (wire JSONL, or a seed's lines: seed-formats.ts)
+ * and appended with async writes. Nothing reaches the caller: bad options,
  * a full disk, a read-only or vanished directory are reported through `onError`, and the
  * events that could not be written go to stderr as AUDIT_EMERGENCY lines; the file is opened
  * afresh on the next write, so the sink recovers once the disk is fixed. An 'exit' listener
@@ -22,6 +23,7 @@ import { type EventRecord, type SendOptions, encodeEvent, recordEvent } from './
 import { type ExitParticipant, unwatchExit, watchExit } from './exit-hooks.ts'
 import { type FileSinkOptions, type FileSinkSettings, resolveFileSinkOptions } from './file-sink-options.ts'
 import { ioReason } from './io-reason.ts'
+import { formatLine, initializedLine } from './seed-formats.ts'
 import { emergencyText, unsendable } from './unsendable.ts'
 
 export type { FileSinkOptions } from './file-sink-options.ts'
@@ -112,7 +114,9 @@ export class FileSink implements AuditSink, ExitParticipant {
     // Reported on a later turn, so that the caller holds the sink when its hook runs.
     for (const problem of problems) queueMicrotask(() => this.#report(problem))
     if (this.settings.path !== undefined) {
-      this.#file = new AuditFile({ path: this.settings.path, maxFileBytes: this.settings.maxFileBytes, fsync: this.settings.fsync })
+      const { path, maxFileBytes, fsync, format, defaults } = this.settings
+      const firstLine = format === 'seed003' ? () => initializedLine(defaults.project, path) : undefined
+      this.#file = new AuditFile({ path, maxFileBytes, fsync, firstLine })
     }
     this.#started = this.#start()
     watchExit(this)
@@ -301,7 +305,7 @@ export class FileSink implements AuditSink, ExitParticipant {
     // Without a file everything goes to stderr anyway; checking would only repeat the options problem per event.
     if (this.#file === undefined) return line
     const problem = collectorCheck(record, line)
-    if (problem === undefined) return line
+    if (problem === undefined) return formatLine(this.settings.format, line)
     this.#invalid(problem, line)
     return undefined
   }

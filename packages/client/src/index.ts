@@ -1,6 +1,7 @@
 export { AuditClient, type ClientStats } from './audit-client.ts'
 export type { AuditSink, SinkStats } from './audit-sink.ts'
 export type { AuditClientOptions, Durability, ProjectInfo } from './client-options.ts'
+export { type DumpOptions, triggerAuditDumping, trigger_audit_dumping } from './dump-trigger.ts'
 export type { ErrorHandler } from './error-reporter.ts'
 export type { SendOptions } from './event-record.ts'
 export { FileSink, type FileSinkOptions } from './file-sink.ts'

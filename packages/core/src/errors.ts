@@ -339,3 +339,5 @@ export const ERR_SINK_UNSAFE_DIR = define('TT_ERR_SINK_UNSAFE_DIR', 500, (dir: s
   `audit file directory ${dir} ${reason}; the audit file there may be lost on restart. Mount a persistent volume there, or set TRADETRAIL_LOG_PATH to a path on one`)
 export const ERR_SINK_WRITE = define('TT_ERR_SINK_WRITE', 500, (path: string, reason: string) =>
   `audit file ${path}: ${reason}; events go to stderr as AUDIT_EMERGENCY lines until writes work again`)
+export const ERR_DUMP_WRITE = define('TT_ERR_DUMP_WRITE', 500, (path: string, reason: string) =>
+  `dump file ${path}: ${reason}; an earlier dump there is left as it was`)

@@ -1,5 +1,5 @@
-/** Line formats for `export` (CSV, JSONL) and seed 002's dump, one event at a time so any size streams. */
-import { type StoredEvent, timestampMillis } from '@tradetrail/core'
+/** Line formats for `export` (CSV, JSONL), one event at a time so any size streams. */
+import type { StoredEvent } from '@tradetrail/core'
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -23,24 +23,4 @@ export function csvRow(e: StoredEvent): string {
 
 export function jsonLine(e: StoredEvent): string {
   return JSON.stringify(e) + '\n'
-}
-
-/** Seed 002's `dumped_audit_trails.json` record: its field names, data fields at the top level. */
-export function dumpRecord(e: StoredEvent): Record<string, unknown> {
-  const record: Record<string, unknown> = {}
-  if (e.data) Object.assign(record, e.data)
-  Object.assign(record, {
-    event_type: e.type,
-    event_description: e.message,
-    timestamp: timestampMillis(e.ts) / 1000,
-    project_name: e.project,
-    id: e.id,
-    seq: e.seq,
-    ts: e.ts,
-    severity: e.severity,
-  })
-  if (e.source !== undefined) record.source = e.source
-  if (e.actor !== undefined) record.actor = e.actor
-  if (e.metadata !== undefined) record.metadata = e.metadata
-  return record
 }

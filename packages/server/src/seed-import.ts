@@ -2,7 +2,8 @@
  * `tradetrail import`: reads the files the seed systems wrote, line by line, into the
  * trail. Recognised lines:
  *   - seed 000's text log:   [2025-12-17T21:00:03Z] Auto-repair: Created database 'quantum'
- *   - seed 003's JSONL sink: {"ts", "event_id", "event_type", "priority", "source", "data", "metadata", "timestamp_ns"}
+ *   - seed 003's JSONL sink: {"ts", "event_id", "event_type", "priority", "source", "data", "metadata", "timestamp_ns"},
+ *     and the SDK's `seed003` format, which adds "project", "message" and "actor"
  *   - Tradetrail's own JSONL (the FileSink, `export --format jsonl`): events in wire format
  * Ids are derived from the line when the line has none, so importing a file twice
  * stores nothing twice.
@@ -89,13 +90,15 @@ function fromRiskSink(r: Record<string, unknown>, text: string, project: string,
   // timestamp_ns exceeds 2^53: take its digits from the text, JSON.parse has rounded them.
   const ns = /"timestamp_ns"\s*:\s*"?(\d{1,20})"?/.exec(text)?.[1]
   if (ns !== undefined && BigInt(ns) >= MAX_NANOS) return `"timestamp_ns" ${ns} is beyond the year 9999`
-  const ts = ns !== undefined ? formatNanos(BigInt(ns)) : r.ts
-  if (typeof ts !== 'string') return 'a risk audit record needs "ts" or "timestamp_ns"'
+  const fromNs = ns !== undefined ? formatNanos(BigInt(ns)) : r.ts
+  if (typeof fromNs !== 'string') return 'a risk audit record needs "ts" or "timestamp_ns"'
+  // A "ts" that says the same instant (the SDK's seed003 format writes the event's own) is kept as written.
+  const ts = typeof r.ts === 'string' && timestampKey(r.ts) !== undefined && timestampKey(r.ts) === timestampKey(fromNs) ? r.ts : fromNs
   const eventType = String(r.event_type)
   const type = eventType.toLowerCase().replace(/[^a-z0-9_.:-]/g, '_').replace(/^[^a-z]+/, '') || 'unclassified_event'
   const severity = typeof r.priority === 'string' ? PRIORITY_SEVERITY[r.priority.toUpperCase()] ?? 'info' : 'info'
   const data = r.data
-  const described = typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>).message === 'string'
+  const described = typeof r.message === 'string' ? r.message : typeof data === 'object' && data !== null && typeof (data as Record<string, unknown>).message === 'string'
     ? (data as Record<string, string>).message
     : `${eventType}${typeof r.source === 'string' ? ` from ${r.source}` : ''}`
   const event: Record<string, unknown> = {
@@ -103,6 +106,7 @@ function fromRiskSink(r: Record<string, unknown>, text: string, project: string,
     ts, project: typeof r.project === 'string' ? r.project : project, type, severity, message: described,
   }
   if (r.source != null) event.source = r.source
+  if (r.actor != null) event.actor = r.actor
   if (data != null) event.data = data
   if (r.metadata != null) event.metadata = r.metadata
   return event

@@ -429,7 +429,7 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
   describe('dump', () => {
     helpTest('dump', ['--hours', '--out'])
 
-    test('dump --hours 30 prints seed 002\'s object of recent events by project', async (t) => {
+    test('dump --hours 30 prints seed 002\'s object of recent events by project, as GET /v1/dump', async (t) => {
       const result = await runCli(['dump', '--hours', '30'], { dataDir: fixtureCopy(t) })
       assertOk(result)
       const recent = fixtureEvents.filter((e) => Date.parse(e.ts) >= NOW - 30 * 3_600_000)
@@ -437,8 +437,12 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
       const filled = bySeq(seqOf('Filled 10000 EURUSD at 1.0851'))
       const booted = bySeq(seqOf('Streamer booted'))
       assert.deepEqual(parseJson(result), {
-        AlphaBot: [{ symbol: 'EURUSD', event_type: 'order_filled', event_description: filled.message, timestamp: Date.parse(filled.ts) / 1000, project_name: 'AlphaBot', id: filled.id, seq: filled.seq, ts: filled.ts, severity: 'info' }],
-        Streamer: [{ event_type: 'boot', event_description: booted.message, timestamp: Date.parse(booted.ts) / 1000, project_name: 'Streamer', id: booted.id, seq: booted.seq, ts: booted.ts, severity: 'info' }],
+        AlphaBot: [{ event_type: 'order_filled', event_description: filled.message, timestamp: Date.parse(filled.ts) / 1000, symbol: 'EURUSD', tradetrail: { id: filled.id, seq: filled.seq, ts: filled.ts, severity: 'info' } }],
+        Streamer: [{
+          event_type: 'boot', event_description: booted.message, timestamp: Date.parse(booted.ts) / 1000,
+          project_name: 'Streamer', project_market: null, project_description: null, project_privileges: null,
+          tradetrail: { id: booted.id, seq: booted.seq, ts: booted.ts, severity: 'info' },
+        }],
       })
     })
 

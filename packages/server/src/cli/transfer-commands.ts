@@ -1,7 +1,8 @@
 /** Moving events in and out: export (CSV/JSONL), dump (seed 002's JSON by project), import (seed files). */
 import { type Command, Option } from 'commander'
-import { millisKey, systemClock } from '@tradetrail/core'
-import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, dumpRecord, jsonLine } from '../export-format.ts'
+import { systemClock } from '@tradetrail/core'
+import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, jsonLine } from '../export-format.ts'
+import { DUMP_HOURS, dumpChunks } from '../seed-dump.ts'
 import { importFile } from '../seed-import.ts'
 import { withLazyTrail, withTrail } from './cli-context.ts'
 import { type FilterFlags, parseCount, parseFilter, withFilterOptions } from './cli-options.ts'
@@ -29,29 +30,13 @@ export function registerTransferCommands(program: Command): void {
 
   program.command('dump')
     .description('the events of the last hours as one JSON object by project (seed 002\'s dumped_audit_trails.json)')
-    .option('--hours <n>', 'how far back', '30')
+    .option('--hours <n>', 'how far back', String(DUMP_HOURS.default))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: { hours: string; out?: string }, command: Command) => {
-      const hours = parseCount('--hours', flags.hours, 1, 24 * 366 * 10)
-      const since = millisKey(Date.now() - hours * 3_600_000)
+      const hours = parseCount('--hours', flags.hours, DUMP_HOURS.min, DUMP_HOURS.max)
       await withTrail(command, 'reader', async (trail) => {
         const out = await openOutput(flags.out)
-        const projects = Object.keys((await trail.store.stats({ since })).by_project).sort()
-        await out.write('{')
-        for (const [i, project] of projects.entries()) {
-          await out.write(`${i === 0 ? '' : ','}\n  ${JSON.stringify(project)}: [`)
-          let first = true
-          for await (const chunk of trail.store.scan({ project, since })) {
-            let text = ''
-            for (const e of chunk) {
-              text += `${first ? '' : ','}\n    ${JSON.stringify(dumpRecord(e))}`
-              first = false
-            }
-            await out.write(text)
-          }
-          await out.write('\n  ]')
-        }
-        await out.write('\n}\n')
+        for await (const text of dumpChunks(trail.store, { hours, nowMs: Date.now() })) await out.write(text)
         await out.done()
       })
     })

@@ -12,6 +12,7 @@ import type { TokenCache } from '../auth/token-cache.ts'
 import { REQUEST_TIMEOUT_MS, type TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
 import { ConnectionGate } from './connection-gate.ts'
+import { dumpRoutes } from './dump-routes.ts'
 import { holdRoutes } from './hold-routes.ts'
 import { clientErrorHandler, registerErrorHandling } from './http-errors.ts'
 import { ingestRoutes } from './ingest-routes.ts'
@@ -139,6 +140,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   const routeDeps: RouteDeps = { config, trail: deps.trail, tokens, metrics: deps.metrics, clock, state, gate }
   void app.register(ingestRoutes, routeDeps)
   void app.register(readRoutes, routeDeps)
+  void app.register(dumpRoutes, routeDeps)
   void app.register(tokenRoutes, routeDeps)
   void app.register(holdRoutes, routeDeps)
   void app.register(operationsRoutes, routeDeps)

@@ -12,6 +12,7 @@ import { issueToken, tokenId } from '../auth/tokens.ts'
 import type { TradetrailConfig } from '../config.ts'
 import { openTrail } from '../trail/open-trail.ts'
 import { buildCollector, type Collector } from './collector.ts'
+import { watchDumpTriggers } from './dump-triggers.ts'
 import { CollectorMetrics } from './metrics.ts'
 
 export interface RunningCollector {
@@ -28,7 +29,7 @@ export interface StartOptions {
   clock?: Clock
   /** Where the banner goes (default stdout). */
   print?: (line: string) => void
-  /** Install SIGTERM/SIGINT handlers that stop and exit (default true). */
+  /** Install SIGTERM/SIGINT handlers that stop and exit, and dump on SIGUSR2 or Enter (default true). */
   handleSignals?: boolean
 }
 
@@ -116,10 +117,13 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
   print(`Tokens: tradetrail --data-dir ${trail.dataDir} token create --scope ingest --project NAME (one per bot; --scope admin for another admin token)`)
   print(`SDK and examples: export TRADETRAIL_URL=${url} TRADETRAIL_TOKEN=<a token>; the HTTP API is in docs/api.md`)
 
+  const handleSignals = options.handleSignals ?? true
+  const stopDumps = handleSignals ? watchDumpTriggers({ trail, clock, print, onError: (error, message) => log(error, message), stdin: process.stdin }) : undefined
   let stopping: Promise<void> | undefined
   const stop = (reason = 'stop requested'): Promise<void> => {
     stopping ??= (async () => {
       collector.state.ready = false
+      await stopDumps?.()
       tokenWatch.close()
       await app.close() // stops accepting; in-flight requests finish, so their commits are awaited
       await trail.flush()
@@ -128,7 +132,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
     })()
     return stopping
   }
-  if (options.handleSignals ?? true) {
+  if (handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         void stop(signal).then(() => process.exit(0), (error) => {
