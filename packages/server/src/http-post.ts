@@ -23,7 +23,7 @@ export interface PostOptions {
   clock: Clock
 }
 
-/** The answer: its status and up to 4 KiB of its body. */
+/** The answer: its status and, for a status other than 2xx, up to 4 KiB of its body (it says why). */
 export interface PostAnswer {
   status: number
   body: string
@@ -50,10 +50,16 @@ export function post(options: PostOptions): Promise<PostAnswer> {
       else resolve(answer)
     }
     const req = send(url, { method: 'POST', headers, agent: options.agent }, (res) => {
+      const status = res.statusCode ?? 0
+      if (status >= 200 && status < 300) {
+        // Taken: what the answer says besides does not matter, and waiting for its end would only delay the caller.
+        res.resume()
+        return settle({ status, body: '' })
+      }
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { if (body.length < ANSWER_BYTES) body += chunk })
-      res.on('end', () => settle({ status: res.statusCode ?? 0, body: body.slice(0, ANSWER_BYTES) }))
+      res.on('end', () => settle({ status, body: body.slice(0, ANSWER_BYTES) }))
       res.on('error', (error: NodeJS.ErrnoException) => settle(new Error(error.code ?? error.message)))
     })
     const timer = options.clock.setTimer(timeoutMs, () => {
