@@ -274,6 +274,25 @@ export const ERR_WITNESS_DELIVERY = define('TT_ERR_WITNESS_DELIVERY', 502, (witn
 export const ERR_WITNESS_CONFLICT = define('TT_ERR_WITNESS_CONFLICT', 409, (witness: string, kind: string, seq: number) =>
   `witness ${witness} already holds a different ${kind} at seq ${seq}: the trail was rewritten or restored since, or another trail with the same key writes there. Nothing was overwritten; run tradetrail verify --witness`)
 
+// Alerts and notifications (docs/operations.md, "Alerts and notifications").
+/** The rules of the body of an acknowledgement or a resolution, written once for the HTTP API and the CLI. */
+export const ALERT_RULES = {
+  body: 'must be a JSON object, or no body at all',
+  unknown: 'is not a field here; send only "note"',
+  note: 'must be a single line of 1 to 200 characters',
+} as const
+/** What is wrong with one field of an acknowledgement or a resolution. */
+export type AlertRule = keyof typeof ALERT_RULES
+export const ERR_ALERT_INVALID = define('TT_ERR_ALERT_INVALID', 400, (field: string, rule: AlertRule, value?: string) =>
+  `${field.slice(0, 40)} ${ALERT_RULES[rule]}${value === undefined ? '' : `, got ${JSON.stringify(value.slice(0, 80))}`}`)
+export const ERR_ALERT_NOT_FOUND = define('TT_ERR_ALERT_NOT_FOUND', 404, (id: string) =>
+  `alert ${JSON.stringify(id.slice(0, 40))} was not found; list the alerts with "tradetrail alerts list" (or GET /v1/alerts) and use an id from there`)
+export const ERR_ALERT_RESOLVED = define('TT_ERR_ALERT_RESOLVED', 409, (id: string, at: string, by: string) =>
+  `alert ${id} was resolved already, at ${at} by ${by}: there is nothing left to acknowledge`)
+/** `cause` is short data: `ECONNREFUSED`, `HTTP 500`, `no answer within 10000 ms`, an SMTP reply. */
+export const ERR_NOTIFY_DELIVERY = define('TT_ERR_NOTIFY_DELIVERY', 502, (channel: string, where: string, cause: string) =>
+  `channel ${channel} (${where}) did not take the notification (${cause.slice(0, 160)}); it stays in the outbox and is sent again until the channel takes it`)
+
 // Import.
 export const ERR_IMPORT_INVALID = define('TT_ERR_IMPORT_INVALID', 400, (file: string, count: number, first: string) =>
   `${file}: ${count} bad line${count === 1 ? '' : 's'}, nothing imported (--strict); first: ${first}`)

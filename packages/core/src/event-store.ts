@@ -3,6 +3,7 @@
  * later) implement it; nothing above an adapter knows which database it talks to.
  * Every adapter runs the same contract suite (packages/server/test/contract).
  */
+import type { CursorStore } from './cursor-store.ts'
 import type { Severity, StoredEvent } from './event.ts'
 import type { PreparedEvent } from './validate-event.ts'
 
@@ -117,7 +118,7 @@ export interface AppendBatch {
   submitter?: string
 }
 
-export interface EventStore {
+export interface EventStore extends CursorStore {
   /**
    * Stores a validated batch atomically and durably (returns after the commit is on
    * disk). Ids already stored are counted as duplicates and not stored again. Assigns
@@ -161,10 +162,6 @@ export interface EventStore {
    * returns false.
    */
   purge(anchor: Anchor, holdsPlaced?: number): Promise<boolean>
-  /** How far the named consumer (a witness) got, as it last recorded; undefined before its first record. */
-  cursor(name: string): Promise<number | undefined>
-  /** Records durably how far the named consumer got. */
-  setCursor(name: string, seq: number): Promise<void>
   /** Where this store lives, so another thread or process can open it too (parallel verify). */
   readonly locator: StoreLocator
   close(): Promise<void>

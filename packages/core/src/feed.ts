@@ -15,6 +15,11 @@ export interface FeedEvent {
   readonly source: string | undefined
   /** Sortable form of `ts` (timestamp.ts). */
   readonly tsKey: string
+  /**
+   * Whether the event may carry server-set flags (`privilege_violation`, `clock_skew`): false
+   * means it has none; true, that `event().flags` says which (rarely none: a `"flags"` key in `data`).
+   */
+  readonly flagged: boolean
   /** The stored event as JSON text, `hash` included. */
   readonly json: string
   /** The stored event (parsed on first use). */
@@ -48,7 +53,17 @@ export function feedEventOf(event: StoredEvent, tsKey: string): FeedEvent {
   let json: string | undefined
   return {
     seq: event.seq, project: event.project, type: event.type, severity: event.severity, source: event.source, tsKey,
+    flagged: event.flags !== undefined && event.flags.length > 0,
     get json() { return (json ??= JSON.stringify(event)) },
     event: () => event,
   }
+}
+
+/**
+ * Whether an event's canonical text (or the part of it before `received_at`) may hold a
+ * `flags` member: a scan for `"flags":[`, which string values cannot contain unescaped. Cheaper
+ * than building or parsing the text, for the feed's `flagged`.
+ */
+export function mayHaveFlags(canonical: string): boolean {
+  return canonical.includes('"flags":[')
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { ERR_CONFIG_INVALID, durationMillis, formatDuration, isOneLineReason } from '@tradetrail/core'
+import { type ChatKind, webhookKind } from './notify/webhook-kind.ts'
 
 export interface TradetrailConfig {
   host: string
@@ -62,6 +63,21 @@ export interface TradetrailConfig {
   auditEmail: string | undefined
   smtpServer: string | undefined
   smtpPort: number
+  /** Which chat `alertWebhook` is, when its URL does not tell (a proxy, a test receiver). */
+  alertWebhookKind: ChatKind | undefined
+  /** A generic HTTP webhook for notifications, and the secret its requests are signed with (HMAC-SHA256). */
+  notifyWebhookUrl: string | undefined
+  notifyWebhookSecret: string | undefined
+  /** SMTP login, sender, STARTTLS required, extra CA certificates (PEM file). */
+  smtpUser: string | undefined
+  smtpPassword: string | undefined
+  smtpFrom: string | undefined
+  smtpRequireTls: boolean
+  smtpCa: string | undefined
+  /** A channel that has not answered by then has failed (ms). */
+  notifyTimeoutMs: number
+  /** Failed notifications are retried after about 1 s, 2 s, 4 s, … up to this (ms), until delivered. */
+  notifyRetryMaxMs: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 
@@ -148,6 +164,14 @@ const host: Parser<string> = (raw) => {
   if (!/^[A-Za-z0-9.:[\]-]+$/.test(raw)) throw new Invalid('must be a host name or IP address')
   return raw
 }
+const chatKind: Parser<ChatKind> = (raw) => {
+  if (raw !== 'slack' && raw !== 'discord') throw new Invalid('must be slack or discord')
+  return raw
+}
+const secret: Parser<string> = (raw) => {
+  if (raw.length < 16) throw new Invalid('must be at least 16 characters')
+  return raw
+}
 const level: Parser<TradetrailConfig['logLevel']> = (raw) => {
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
   if (!(levels as readonly string[]).includes(raw)) throw new Invalid(`must be one of ${levels.join(', ')}`)
@@ -194,6 +218,16 @@ const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
   auditEmail: { key: 'auditEmail', env: ['TRADETRAIL_AUDIT_EMAIL', 'QT_AUDIT_EMAIL'], parse: optional(emails), default: undefined },
   smtpServer: { key: 'smtpServer', env: ['TRADETRAIL_SMTP_SERVER', 'QT_SMTP_SERVER'], parse: optional(host), default: undefined },
   smtpPort: { key: 'smtpPort', env: ['TRADETRAIL_SMTP_PORT', 'QT_SMTP_PORT'], parse: integer(1, 65535), default: 25 },
+  alertWebhookKind: { key: 'alertWebhookKind', env: ['TRADETRAIL_ALERT_WEBHOOK_KIND'], parse: optional(chatKind), default: undefined },
+  notifyWebhookUrl: { key: 'notifyWebhookUrl', env: ['TRADETRAIL_NOTIFY_WEBHOOK_URL'], parse: optional(url), default: undefined },
+  notifyWebhookSecret: { key: 'notifyWebhookSecret', env: ['TRADETRAIL_NOTIFY_WEBHOOK_SECRET'], parse: optional(secret), default: undefined, secret: true },
+  smtpUser: { key: 'smtpUser', env: ['TRADETRAIL_SMTP_USER'], parse: optional(text), default: undefined },
+  smtpPassword: { key: 'smtpPassword', env: ['TRADETRAIL_SMTP_PASSWORD'], parse: optional(text), default: undefined, secret: true },
+  smtpFrom: { key: 'smtpFrom', env: ['TRADETRAIL_SMTP_FROM'], parse: optional(emails), default: undefined },
+  smtpRequireTls: { key: 'smtpRequireTls', env: ['TRADETRAIL_SMTP_REQUIRE_TLS'], parse: boolean, default: false },
+  smtpCa: { key: 'smtpCa', env: ['TRADETRAIL_SMTP_CA'], parse: optional(text), default: undefined },
+  notifyTimeoutMs: { key: 'notifyTimeoutMs', env: ['TRADETRAIL_NOTIFY_TIMEOUT'], parse: duration(REQUEST_TIMEOUT_MS), default: 10_000 },
+  notifyRetryMaxMs: { key: 'notifyRetryMaxMs', env: ['TRADETRAIL_NOTIFY_RETRY_MAX'], parse: duration(), default: 300_000 },
   logLevel: { key: 'logLevel', env: ['TRADETRAIL_LOG_LEVEL'], parse: level, default: 'info' },
 }
 
@@ -260,6 +294,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
   if ((config.rateLimitBurst as number) < (config.rateLimitPerSecond as number)) {
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')
   }
+  checkNotifications(config as unknown as TradetrailConfig, given)
   const { retentionMs, retentionMinMs, retentionBelowMinimum } = config as unknown as TradetrailConfig
   if (retentionMs !== undefined && retentionMs < retentionMinMs && retentionBelowMinimum === undefined) {
     throw ERR_CONFIG_INVALID.create(given.retentionMs!.source, given.retentionMs!.raw,
@@ -267,6 +302,37 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
       'to purge below it anyway, give the reason with --below-minimum-retention (TRADETRAIL_RETENTION_BELOW_MINIMUM): it is logged and recorded in the trail')
   }
   return Object.freeze(config as unknown as TradetrailConfig)
+}
+
+/** Settings of the notification channels that only make sense together, and a webhook whose chat is known. */
+function checkNotifications(config: TradetrailConfig, given: Partial<Record<keyof TradetrailConfig, { source: string; raw: string }>>): void {
+  const needs = (key: keyof TradetrailConfig, other: keyof TradetrailConfig, why: string): void => {
+    if (config[key] !== undefined && config[other] === undefined) throw ERR_CONFIG_INVALID.create(given[key]!.source, '', `is set, but ${envOf(other)} is not: ${why}`)
+  }
+  needs('alertWebhookKind', 'alertWebhook', 'it says which chat that webhook is')
+  needs('notifyWebhookUrl', 'notifyWebhookSecret', 'every request to the webhook is signed with the secret')
+  needs('notifyWebhookSecret', 'notifyWebhookUrl', 'it signs the requests to that webhook')
+  needs('smtpPassword', 'smtpUser', 'the password logs in as that user')
+  if (config.alertWebhook !== undefined && config.alertWebhookKind === undefined && webhookKind(config.alertWebhook) === undefined) {
+    throw ERR_CONFIG_INVALID.create(given.alertWebhook!.source, given.alertWebhook!.raw,
+      'is neither a Slack webhook (https://hooks.slack.com/services/…) nor a Discord one (https://discord.com/api/webhooks/…); ' +
+      'for a proxy or a relay, say which with TRADETRAIL_ALERT_WEBHOOK_KIND=slack or discord')
+  }
+}
+
+const envOf = (key: keyof TradetrailConfig): string => SETTINGS[key].env[0]!
+
+/**
+ * The text of a file a setting names (a CA certificate), read when it is first needed; one that
+ * cannot be read stops the start with an error naming the variable.
+ */
+export function readSettingFile(variable: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw ERR_CONFIG_INVALID.create(variable, path, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }
 
 /** Every setting with its variables and default, for docs and `serve --help`. */

@@ -135,4 +135,19 @@ describe('collector configuration', () => {
     writeFileSync(unknown, JSON.stringify({ prot: 1 }))
     assert.throws(() => loadConfig({ env: {}, file: unknown }), /"prot" in .* is not a setting/)
   })
+
+  it('refuses notification settings that cannot work, naming the setting: a webhook neither Slack nor Discord without a kind, halves of pairs', () => {
+    const refused = (env: Record<string, string>, pattern: RegExp): void => {
+      assert.throws(() => loadConfig({ env }), (e: Error & { code: string }) => e.code === 'TT_ERR_CONFIG_INVALID' && pattern.test(e.message), JSON.stringify(env))
+    }
+    refused({ QT_ALERT_WEBHOOK: 'https://relay.example.com/hook' }, /^QT_ALERT_WEBHOOK="https:\/\/relay.example.com\/hook" is neither a Slack webhook .* TRADETRAIL_ALERT_WEBHOOK_KIND=slack or discord/)
+    refused({ QT_ALERT_WEBHOOK: 'https://relay.example.com/hook', TRADETRAIL_ALERT_WEBHOOK_KIND: 'teams' }, /^TRADETRAIL_ALERT_WEBHOOK_KIND="teams" must be slack or discord/)
+    refused({ TRADETRAIL_ALERT_WEBHOOK_KIND: 'slack' }, /^TRADETRAIL_ALERT_WEBHOOK_KIND is set, but TRADETRAIL_ALERT_WEBHOOK is not/)
+    refused({ TRADETRAIL_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/tt' }, /^TRADETRAIL_NOTIFY_WEBHOOK_URL is set, but TRADETRAIL_NOTIFY_WEBHOOK_SECRET is not/)
+    refused({ TRADETRAIL_NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/tt', TRADETRAIL_NOTIFY_WEBHOOK_SECRET: 'short' }, /^TRADETRAIL_NOTIFY_WEBHOOK_SECRET must be at least 16 characters$/)
+    refused({ TRADETRAIL_SMTP_PASSWORD: 'pw' }, /^TRADETRAIL_SMTP_PASSWORD is set, but TRADETRAIL_SMTP_USER is not/)
+    const relayed = loadConfig({ env: { QT_ALERT_WEBHOOK: 'https://relay.example.com/hook', TRADETRAIL_ALERT_WEBHOOK_KIND: 'discord' } })
+    assert.equal(relayed.alertWebhookKind, 'discord')
+    assert.equal(loadConfig({ env: { QT_ALERT_WEBHOOK: 'https://discord.com/api/webhooks/1/x' } }).alertWebhookKind, undefined, 'told by the URL')
+  })
 })

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { ERR_CLI_USAGE, TradetrailError, fileError } from '@tradetrail/core'
+import { registerAlertCommands } from './alert-commands.ts'
 import { STDOUT } from './cli-output.ts'
 import { registerHoldCommands } from './hold-commands.ts'
 import { registerIntegrityCommands } from './integrity-commands.ts'
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerSummaryCommand(program)
   registerServeCommand(program)
   registerTokenCommands(program)
+  registerAlertCommands(program)
   const override = (command: Command): void => {
     command.exitOverride()
     command.commands.forEach(override)

@@ -1,45 +1,14 @@
 /** `tradetrail token create|list|rotate|revoke`: offline on the data directory, or through a collector with --url. */
 import { type Command, Option } from 'commander'
-import {
-  CLI_RULES, ERR_CLI_USAGE, ERR_COLLECTOR_NOT_TRADETRAIL, ERR_COLLECTOR_REFUSED, ERR_COLLECTOR_UNREACHABLE, SCOPES, type Scope, type TokenInfo, type TokenStore,
-} from '@tradetrail/core'
+import { ERR_CLI_USAGE, SCOPES, type Scope, type TokenInfo, type TokenStore } from '@tradetrail/core'
 import { type TokenEvent, tokenCreated, tokenRevoked, tokenRotated } from '../auth/token-events.ts'
 import { DEFAULT_GRACE, type ExpiryRequest, issueToken, type IssuedToken, revokeToken, type RotatedToken, rotateToken, tokenId } from '../auth/tokens.ts'
 import { withTrail } from './cli-context.ts'
 import { globalOptions } from './cli-options.ts'
 import { printJson } from './cli-output.ts'
+import { type Remote, remote, withRemote } from './cli-remote.ts'
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
-
-interface Remote {
-  url?: string
-  token?: string
-}
-
-/** Calls the collector's admin API; the admin token comes from --token or TRADETRAIL_TOKEN. */
-async function remote<T>(flags: Remote, method: string, path: string, body?: unknown): Promise<T> {
-  const token = flags.token ?? process.env.TRADETRAIL_TOKEN
-  if (token === undefined) throw ERR_CLI_USAGE.create('--url', CLI_RULES.adminToken)
-  let response: Response
-  try {
-    response = await fetch(new URL(path, flags.url), {
-      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    })
-  } catch (error) {
-    // fetch wraps the system error (ENOTFOUND, ECONNREFUSED, …) as its cause; a bad URL has its own code.
-    const e = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }
-    throw ERR_COLLECTOR_UNREACHABLE.create(flags.url!, e.cause?.code ?? e.code ?? e.cause?.message ?? e.message)
-  }
-  const answer = await response.json().catch(() => undefined) as { error?: { code?: unknown; message?: unknown } } | undefined
-  if (!response.ok) {
-    const { code, message } = answer?.error ?? {}
-    if (typeof code === 'string' && code.startsWith('TT_ERR_') && typeof message === 'string') throw ERR_COLLECTOR_REFUSED.create(flags.url!, response.status, code, message)
-    throw ERR_COLLECTOR_NOT_TRADETRAIL.create(flags.url!, response.status)
-  }
-  if (answer === undefined) throw ERR_COLLECTOR_NOT_TRADETRAIL.create(flags.url!, response.status)
-  return answer as T
-}
 
 /** Opens the trail for an offline change of its tokens, and records the change in the trail. */
 async function offline<T>(command: Command, fn: (tokens: TokenStore, note: (event: TokenEvent) => Promise<void>) => Promise<T>): Promise<T> {
@@ -63,11 +32,9 @@ const expiry = (flags: { expiresIn?: string; expiresAt?: string }): ExpiryReques
 
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('manage API tokens (stored hashed; a secret is shown once)')
-  const withRemote = (c: Command): Command => c
-    .option('--url <url>', 'manage through this collector instead of the data directory')
-    .option('--token <token>', 'admin token for --url (default $TRADETRAIL_TOKEN)')
+  const managed = (c: Command): Command => withRemote(c, 'manage')
 
-  withExpiry(withRemote(token.command('create')))
+  withExpiry(managed(token.command('create')))
     .description('create a token and print it once')
     .addOption(new Option('--scope <scope>', 'what it may do').choices([...SCOPES]).makeOptionMandatory())
     .option('--project <name>', 'ingest: a project it may write ("*" for any); read: a project it may read (default every one); repeat for more', collect, [])
@@ -86,7 +53,7 @@ export function registerTokenCommands(program: Command): void {
       else process.stdout.write(`${issued.token}\n(${describe(issued)}; shown once)\n`)
     })
 
-  withRemote(token.command('list'))
+  managed(token.command('list'))
     .description('list tokens (never their secrets)')
     .action(async (flags: Remote, command: Command) => {
       const list = flags.url !== undefined
@@ -96,7 +63,7 @@ export function registerTokenCommands(program: Command): void {
       else for (const t of list) process.stdout.write(describe(t) + '\n')
     })
 
-  withExpiry(withRemote(token.command('rotate')))
+  withExpiry(managed(token.command('rotate')))
     .description('issue a successor with the same scope, projects and privileges; the old token works until the grace period ends')
     .argument('<id>', 'the token id (the part after tt_) or the whole token')
     .option('--grace <duration>', 'how long the old token keeps working (0 ends it at once)', DEFAULT_GRACE)
@@ -114,7 +81,7 @@ export function registerTokenCommands(program: Command): void {
       else process.stdout.write(`${rotated.token}\n(${describe(rotated)}; shown once)\n${rotated.replaces.id} keeps working until ${rotated.replaces.expires_at}\n`)
     })
 
-  withRemote(token.command('revoke'))
+  managed(token.command('revoke'))
     .description('revoke a token at once')
     .argument('<id>', 'the token id (the part after tt_) or the whole token')
     .action(async (idOrToken: string, flags: Remote, command: Command) => {

@@ -1,7 +1,7 @@
 /**
  * The collector: the HTTP API v1 over a trail. `buildCollector` makes the Fastify app, its
  * authentication and error handling, and registers one plugin per area (ingest, reads,
- * tokens, legal holds, operations, live streams), each handed its dependencies; `startCollector` in serve.ts is the
+ * tokens, legal holds, operations, alerts, live streams), each handed its dependencies; `startCollector` in serve.ts is the
  * process around it.
  */
 import type { Socket } from 'node:net'
@@ -11,6 +11,7 @@ import { authenticate, readableProjects } from '../auth/tokens.ts'
 import type { TokenCache } from '../auth/token-cache.ts'
 import { REQUEST_TIMEOUT_MS, type TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
+import { alertRoutes } from './alert-routes.ts'
 import { ConnectionGate } from './connection-gate.ts'
 import { dumpRoutes } from './dump-routes.ts'
 import { holdRoutes } from './hold-routes.ts'
@@ -143,6 +144,7 @@ export function buildCollector(deps: CollectorDeps): Collector {
   void app.register(dumpRoutes, routeDeps)
   void app.register(tokenRoutes, routeDeps)
   void app.register(holdRoutes, routeDeps)
+  void app.register(alertRoutes, routeDeps)
   void app.register(operationsRoutes, routeDeps)
   void app.register(streamRoutes, routeDeps)
   return { app, state }

@@ -34,13 +34,21 @@ export class CollectorMetrics {
   })
   readonly streamClients = new Gauge({ name: 'tradetrail_stream_clients', help: 'Open live streams (GET /v1/stream and /ws/audit)', registers: [this.registry] })
   readonly streamGaps = new Counter({ name: 'tradetrail_stream_gaps_total', help: 'Gap notices sent to stream clients too slow to take every event', registers: [this.registry] })
+  readonly alertsRaised = new Counter({ name: 'tradetrail_alerts_raised_total', help: 'Alerts opened, by rule', labelNames: ['rule'] as const, registers: [this.registry] })
+  readonly notificationsDelivered = new Counter({
+    name: 'tradetrail_notifications_delivered_total', help: 'Notifications a channel took, by channel (slack, discord, email, webhook)', labelNames: ['channel'] as const, registers: [this.registry],
+  })
+  readonly notificationFailures = new Counter({
+    name: 'tradetrail_notification_failures_total', help: 'Failed attempts to send a notification, by channel; each is retried', labelNames: ['channel'] as const, registers: [this.registry],
+  })
   readonly requests = new Counter({ name: 'tradetrail_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'] as const, registers: [this.registry] })
 
   /**
    * `storeSizeBytes` reports the bytes the trail takes on disk (the store adapter knows its files);
-   * `witnesses`, where each witness stands.
+   * `witnesses`, where each witness stands; `outbox`, the notifications waiting per channel.
    */
-  constructor(storeSizeBytes: () => number, witnesses: () => Promise<WitnessStatus[]> = async () => []) {
+  constructor(storeSizeBytes: () => number, witnesses: () => Promise<WitnessStatus[]> = async () => [],
+    outbox: () => Promise<Array<{ channel: string; pending: number; failing: number }>> = async () => []) {
     // prom-client's names start with `process_` and `nodejs_` already: the prefix is ours alone.
     collectDefaultMetrics({ register: this.registry, prefix: 'tradetrail_' })
     // prom-client names three gauges `…_total`, a suffix Prometheus keeps for counters
@@ -62,6 +70,18 @@ export class CollectorMetrics {
         for (const w of await witnesses()) this.set({ witness: w.witness }, w.pending)
       },
     })
+    for (const [what, help] of [
+      ['pending', 'Notifications waiting in the outbox, by channel'],
+      ['failing', 'Notifications in the outbox whose last attempt failed, by channel: undeliverable until the channel comes back'],
+    ] as const) {
+      new Gauge({
+        name: `tradetrail_notifications_${what}`, help, labelNames: ['channel'] as const, registers: [this.registry],
+        async collect() {
+          this.reset()
+          for (const c of await outbox()) this.set({ channel: c.channel }, c[what])
+        },
+      })
+    }
     new Gauge({
       name: 'tradetrail_store_size_bytes', help: 'Bytes the trail takes on disk', registers: [this.registry],
       collect() {

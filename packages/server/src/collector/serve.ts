@@ -10,6 +10,8 @@ import { TokenCache } from '../auth/token-cache.ts'
 import { TOKEN_EVENT_TYPES } from '../auth/token-events.ts'
 import { issueToken, tokenId } from '../auth/tokens.ts'
 import type { TradetrailConfig } from '../config.ts'
+import { writeFailureDraft } from '../notify/alert-rules.ts'
+import { type Notifications, startNotifications } from '../notify/notifications.ts'
 import { openTrail } from '../trail/open-trail.ts'
 import { buildCollector, type Collector } from './collector.ts'
 import { watchDumpTriggers } from './dump-triggers.ts'
@@ -50,6 +52,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
     https = { cert: read(config.tlsCert, 'TRADETRAIL_TLS_CERT'), key: read(config.tlsKey, 'TRADETRAIL_TLS_KEY') }
   }
   let metrics: CollectorMetrics | undefined
+  let notifications: Notifications | undefined
   let log: (error: unknown, message: string) => void = (error, message) => process.stderr.write(`tradetrail: ${message}: ${(error as Error).message}\n`)
   let warn: (error: unknown, message: string) => void = (error, message) => process.stderr.write(`WARNING: ${message}: ${(error as Error).message}\n`)
   const trail = await openTrail(config, {
@@ -62,6 +65,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
     onCommitError: (error, batches) => {
       metrics?.writeFailures.inc()
       log(error, `commit of ${batches} batches failed; the requests were answered with an error`)
+      notifications?.raise(writeFailureDraft(error, batches)).catch((e: unknown) => log(e, 'the write failure alert could not be raised'))
     },
     witnessHooks: {
       onDelivered: (witness) => metrics?.witnessDelivered.inc({ witness: witness.kind }),
@@ -71,7 +75,21 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
       },
     },
   })
-  metrics = new CollectorMetrics(() => trail.sizeBytes(), async () => (await trail.witnesses?.status()) ?? [])
+  metrics = new CollectorMetrics(() => trail.sizeBytes(), async () => (await trail.witnesses?.status()) ?? [], () => trail.outbox.outboxCounts())
+  try {
+    notifications = await startNotifications(trail, config, {
+      onRaised: ({ alert, outcome }) => { if (outcome === 'opened') metrics?.alertsRaised.inc({ rule: alert.rule }) },
+      onDelivered: (channel) => metrics?.notificationsDelivered.inc({ channel: channel.name }),
+      onFailure: (channel, error, retryInMs) => {
+        metrics?.notificationFailures.inc({ channel: channel.name })
+        warn(error, `notification channel ${channel.name}: delivery failed, next attempt in ${(retryInMs / 1000).toFixed(1)} s`)
+      },
+      onError: (error) => log(error, 'alerting failed; the same events are looked at again'),
+    })
+  } catch (error) {
+    await trail.close()
+    throw error
+  }
   const tokens = new TokenCache(trail.tokens)
   const collector = buildCollector({ config, trail, tokens, metrics, clock, https })
   const { app } = collector
@@ -93,6 +111,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
     await app.listen({ host: config.host, port: config.port })
   } catch (error) {
     tokenWatch.close()
+    await notifications.close()
     await trail.close()
     throw ERR_COLLECTOR_LISTEN.create(`${host}:${config.port}`, (error as NodeJS.ErrnoException).code ?? (error as Error).message)
   }
@@ -128,6 +147,7 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
       await app.close() // stops accepting; in-flight requests finish, so their commits are awaited
       await trail.flush()
       await trail.record('shutdown', `Collector stopped: ${reason}`, { at: formatMicros(clock.nowMicros()) }).catch(() => {})
+      await notifications!.close()
       await trail.close()
     })()
     return stopping

@@ -8,16 +8,18 @@ import { existsSync, statSync } from 'node:fs'
 import { hostname, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
-  type AppendResult, type Clock, ERR_STORE_DATA_DIR, ERR_STORE_IO, type EventStore, type Feed, type HoldStore, type PreparedEvent, SELF_PROJECT,
-  type Severity, type TokenStore, formatDuration, systemClock, validateBatch,
+  type AlertStore, type AppendResult, type Clock, ERR_STORE_DATA_DIR, ERR_STORE_IO, type EventStore, type Feed, type HoldStore, type OutboxStore, type PreparedEvent,
+  SELF_PROJECT, type Severity, type TokenStore, formatDuration, systemClock, validateBatch,
 } from '@tradetrail/core'
 import { CheckpointSigner } from '../checkpoint-signer.ts'
 import { Checkpointer } from '../checkpointer.ts'
 import type { TradetrailConfig } from '../config.ts'
 import { prepareDataDir } from '../data-dir.ts'
+import { SqliteAlertStore } from '../stores/sqlite/sqlite-alert-store.ts'
 import { SqliteEventStore } from '../stores/sqlite/sqlite-event-store.ts'
 import { SqliteHoldStore } from '../stores/sqlite/sqlite-hold-store.ts'
 import { SqliteJobStateStore } from '../stores/sqlite/sqlite-job-state-store.ts'
+import { SqliteOutboxStore } from '../stores/sqlite/sqlite-outbox-store.ts'
 import { SqliteTokenStore } from '../stores/sqlite/sqlite-token-store.ts'
 import { type PurgeResult, type RetentionPolicy, checkPolicy, purgeExpired } from '../retention.ts'
 import { Scheduler } from '../scheduler/scheduler.ts'
@@ -57,6 +59,9 @@ export interface Trail {
   readonly tokens: TokenStore
   /** Legal holds: retention removes nothing they cover. */
   readonly holds: HoldStore
+  /** Alerts raised for operators (notify/), and the notifications waiting for their channels. */
+  readonly alerts: AlertStore
+  readonly outbox: OutboxStore
   readonly signer: CheckpointSigner
   readonly checkpointer: Checkpointer
   readonly clock: Clock
@@ -144,9 +149,21 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
     await store.close()
     throw error
   }
+  let alerts: SqliteAlertStore
+  let outbox: SqliteOutboxStore
   try {
     holds = new SqliteHoldStore(path, { readonly: role === 'reader' })
   } catch (error) {
+    await tokens.close()
+    await store.close()
+    throw error
+  }
+  try {
+    alerts = new SqliteAlertStore(path, { readonly: role === 'reader' })
+    outbox = new SqliteOutboxStore(path, { readonly: role === 'reader' })
+  } catch (error) {
+    await (alerts! as SqliteAlertStore | undefined)?.close()
+    await holds.close()
     await tokens.close()
     await store.close()
     throw error
@@ -195,7 +212,7 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
   const submit = (batch: readonly PreparedEvent[], submitter: string): Promise<AppendResult> => committer.submit({ events: batch, submitter })
   let closing: Promise<void> | undefined
   const trail: Trail = {
-    dataDir, store, tokens, holds, signer, checkpointer, clock, self, feed, scheduler, witnesses,
+    dataDir, store, tokens, holds, alerts, outbox, signer, checkpointer, clock, self, feed, scheduler, witnesses,
     sizeBytes: () => store.sizeBytes(),
     writeProblem: (minFreeBytes) => {
       const stopped = store.writeProblem()
@@ -224,6 +241,8 @@ export async function openTrail(config: Readonly<TrailConfig>, options: OpenTrai
         await witnesses?.close()
         feed?.close()
         await jobs?.close()
+        await outbox.close()
+        await alerts.close()
         await holds.close()
         await tokens.close()
         await store.close()

@@ -16,6 +16,8 @@ export interface FeedRecord {
   severity: FeedEvent['severity']
   source: string | undefined
   tsKey: string
+  /** See FeedEvent.flagged. */
+  flagged: boolean
   /** Canonical JSON of the event without its hash. */
   canonical: string
   hash: Buffer
@@ -50,6 +52,7 @@ class RecordEvent implements FeedEvent {
   readonly source: string | undefined
   readonly tsKey: string
   readonly #record: FeedRecord
+  get flagged(): boolean { return this.#record.flagged }
   #json: string | undefined
   #event: StoredEvent | undefined
 

@@ -10,9 +10,8 @@
  * processes signed (a CLI command) every `pollMs`. A CLI command delivers what is pending once,
  * when it closes, and leaves what fails to the collector or the next command.
  */
-import { readFileSync } from 'node:fs'
-import { type Anchor, type Clock, ERR_CONFIG_INVALID, type EventStore, type Timer, formatMicros } from '@tradetrail/core'
-import type { TradetrailConfig } from '../config.ts'
+import { type Anchor, type Clock, type EventStore, type Timer, formatMicros } from '@tradetrail/core'
+import { type TradetrailConfig, readSettingFile } from '../config.ts'
 import { DirectoryWitness } from './directory-witness.ts'
 import { HttpWitness } from './http-witness.ts'
 import type { WitnessKind, WitnessRecord } from './witness-record.ts'
@@ -233,14 +232,7 @@ export async function openWitnessTargets(config: Readonly<WitnessConfig>, keyId:
   const targets: WitnessTarget[] = []
   if (config.witnessDir !== undefined) targets.push(await DirectoryWitness.open(config.witnessDir, keyId))
   if (config.witnessUrl !== undefined) {
-    let ca: string | undefined
-    if (config.witnessCa !== undefined) {
-      try {
-        ca = readFileSync(config.witnessCa, 'utf8')
-      } catch (error) {
-        throw ERR_CONFIG_INVALID.create('TRADETRAIL_WITNESS_CA', config.witnessCa, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-      }
-    }
+    const ca = readSettingFile('TRADETRAIL_WITNESS_CA', config.witnessCa)
     targets.push(new HttpWitness({ url: config.witnessUrl, token: config.witnessToken, ca, timeoutMs: config.witnessTimeoutMs, clock }))
   }
   return targets

@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clock } from '@tradetrail/core'
+import { SqliteAlertStore } from '../../src/stores/sqlite/sqlite-alert-store.ts'
 import { SqliteEventStore } from '../../src/stores/sqlite/sqlite-event-store.ts'
 import { SqliteHoldStore } from '../../src/stores/sqlite/sqlite-hold-store.ts'
+import { SqliteOutboxStore } from '../../src/stores/sqlite/sqlite-outbox-store.ts'
 import { SqliteTokenStore } from '../../src/stores/sqlite/sqlite-token-store.ts'
 
 /** One adapter's way to make a fresh database in a place the test owns. */
@@ -20,6 +22,9 @@ export interface AdapterFactory {
   openTokens(address: string): Promise<SqliteTokenStore>
   /** The legal holds of the trail at `address` (the event store opened it first). */
   openHolds(address: string): Promise<SqliteHoldStore>
+  /** The alerts and the outbox of the trail at `address` (each creates the schema when it is the first). */
+  openAlerts(address: string): Promise<SqliteAlertStore>
+  openOutbox(address: string): Promise<SqliteOutboxStore>
 }
 
 const ALL: AdapterFactory[] = [
@@ -36,6 +41,8 @@ const ALL: AdapterFactory[] = [
       return new SqliteTokenStore(address)
     },
     openHolds: async (address) => new SqliteHoldStore(address),
+    openAlerts: async (address) => new SqliteAlertStore(address),
+    openOutbox: async (address) => new SqliteOutboxStore(address),
   },
 ]
 

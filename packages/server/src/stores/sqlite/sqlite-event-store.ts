@@ -9,7 +9,7 @@ import Database from 'better-sqlite3'
 import {
   type Anchor, type AppendBatch, type AppendResult, type ChainHead, type ChainRecord, type Checkpoint, type Clock, type EventFilter,
   type EventStore, type PreparedEvent, type QueryOptions, SEVERITIES, type Severity, type Stats, type StoreLocator, type StoredEvent,
-  ERR_STORE_CLOSED, ERR_STORE_IO, GENESIS_HASH, TradetrailError, canonicalParts, formatMicros, joinCanonical, severityRank, systemClock,
+  ERR_STORE_CLOSED, ERR_STORE_IO, GENESIS_HASH, TradetrailError, canonicalParts, formatMicros, joinCanonical, mayHaveFlags, severityRank, systemClock,
 } from '@tradetrail/core'
 import { type EncodedEvent, type GroupOutcome, SqliteChainWriter } from './sqlite-chain-writer.ts'
 import { startThread } from '../../start-thread.ts'
@@ -42,6 +42,8 @@ export interface CommittedEvent {
   readonly severity: Severity
   readonly source: string | undefined
   readonly tsKey: string
+  /** See FeedEvent.flagged. */
+  readonly flagged: boolean
   /** Canonical JSON of the event without its hash. */
   readonly canonical: string
   readonly hash: Buffer
@@ -72,6 +74,8 @@ class FreshEvent implements CommittedEvent {
   get severity(): Severity { return SEVERITY_BY_RANK[this.#event.severity]! }
   get source(): string | undefined { return this.#event.source ?? undefined }
   get tsKey(): string { return this.#event.tsKey }
+  // flags sort before received_at: they are in the prefix, which needs no joining.
+  get flagged(): boolean { return mayHaveFlags(this.#event.prefix) }
   get canonical(): string { return joinCanonical(this.#event, this.seq, this.#receivedAt) }
   get hash(): Buffer { return this.#hashes.subarray(this.#at * 32, this.#at * 32 + 32) }
 }
@@ -211,7 +215,7 @@ export class SqliteEventStore implements EventStore {
     const rows = translated(() => this.#statement('SELECT seq, id, project, type, severity, source, ts_key, body, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
       .raw().all(afterSeq, limit)) as Array<[number, string, string, string, number, string | null, string, string, Buffer]>
     return rows.map((r) => ({
-      seq: r[0], id: r[1], project: r[2], type: r[3], severity: SEVERITY_BY_RANK[r[4]]!, source: r[5] ?? undefined, tsKey: r[6], canonical: r[7], hash: r[8],
+      seq: r[0], id: r[1], project: r[2], type: r[3], severity: SEVERITY_BY_RANK[r[4]]!, source: r[5] ?? undefined, tsKey: r[6], flagged: mayHaveFlags(r[7]), canonical: r[7], hash: r[8],
     }))
   }
 

@@ -1,8 +1,8 @@
 /** HoldStore in the trail's SQLite file (its own connection, so the CLI can place holds offline). */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { HoldStore, LegalHold } from '@tradetrail/core'
 import { translated } from './sqlite-errors.ts'
-import { migrate } from './sqlite-schema.ts'
+import { hasTable, openSideConnection } from './sqlite-side-connection.ts'
 
 const COLUMNS = 'id, project, from_time AS "from", to_time AS "to", reason, placed_at, placed_by, released_at, released_by, release_reason'
 
@@ -12,18 +12,8 @@ export class SqliteHoldStore implements HoldStore {
   readonly #hasTable: boolean
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
-    const readonly = options.readonly ?? false
-    this.#db = translated(() => new Database(path, { readonly, fileMustExist: readonly }))
-    this.#hasTable = translated(() => {
-      this.#db.pragma('busy_timeout = 10000')
-      if (!readonly) {
-        this.#db.pragma('journal_mode = WAL')
-        this.#db.pragma('synchronous = FULL')
-        migrate(this.#db)
-      }
-      this.#db.pragma('cache_size = -256') // a few rows
-      return this.#db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'holds'").get() !== undefined
-    })
+    this.#db = openSideConnection(path, { readonly: options.readonly, cacheKiB: 256 })
+    this.#hasTable = hasTable(this.#db, 'holds')
   }
 
   async placeHold(h: LegalHold): Promise<void> {

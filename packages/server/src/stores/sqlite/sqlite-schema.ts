@@ -137,8 +137,48 @@ function searchIndexMergesInSteps(db: Database.Database): void {
   db.exec("INSERT INTO events_fts (events_fts, rank) VALUES ('crisismerge', 64)")
 }
 
+/**
+ * Version 5 → 6: alerts and the outbox of notifications (notify/). At most one alert per key is
+ * unresolved (the index says so); the outbox keeps every notification until its channel took it.
+ */
+function alertsAndOutbox(db: Database.Database): void {
+  db.exec(`
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  rule TEXT NOT NULL,
+  key TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  title TEXT NOT NULL,
+  message TEXT NOT NULL,
+  project TEXT,
+  seq INTEGER,
+  last_seq INTEGER,
+  count INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+  opened_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  acknowledged_at TEXT,
+  acknowledged_by TEXT,
+  resolved_at TEXT,
+  resolved_by TEXT
+) STRICT;
+CREATE INDEX alerts_key ON alerts (key, last_seq);
+CREATE UNIQUE INDEX alerts_unresolved_key ON alerts (key) WHERE state <> 'resolved';
+CREATE TABLE outbox (
+  key TEXT PRIMARY KEY,
+  channel TEXT NOT NULL,
+  notification TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_error TEXT,
+  delivered_at TEXT
+) STRICT;
+CREATE INDEX outbox_undelivered ON outbox (channel, created_at) WHERE delivered_at IS NULL;`)
+}
+
 /** The steps after version 2: UPGRADES[i] takes a database from version 2 + i to 3 + i. */
-const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation, retentionPolicyAndHolds, searchIndexMergesInSteps]
+const UPGRADES: ReadonlyArray<(db: Database.Database) => void> = [tokenExpiryAndRotation, retentionPolicyAndHolds, searchIndexMergesInSteps, alertsAndOutbox]
 
 export const SCHEMA_VERSION = 2 + UPGRADES.length
 

@@ -1,8 +1,8 @@
 /** TokenStore in the trail's SQLite file (its own connection, so the CLI can manage tokens offline). */
-import Database from 'better-sqlite3'
+import type Database from 'better-sqlite3'
 import type { StoredToken, TokenInfo, TokenStore } from '@tradetrail/core'
 import { translated } from './sqlite-errors.ts'
-import { migrate } from './sqlite-schema.ts'
+import { openSideConnection } from './sqlite-side-connection.ts'
 
 type Row = Omit<StoredToken, 'projects' | 'privileges'> & { projects: string; privileges: string }
 
@@ -18,17 +18,8 @@ export class SqliteTokenStore implements TokenStore {
   #find: Database.Statement | undefined
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
-    const readonly = options.readonly ?? false
-    this.#db = translated(() => new Database(path, { readonly, fileMustExist: readonly }))
-    translated(() => {
-      this.#db.pragma('busy_timeout = 10000')
-      if (!readonly) {
-        this.#db.pragma('journal_mode = WAL')
-        this.#db.pragma('synchronous = FULL')
-        migrate(this.#db)
-      }
-      this.#db.pragma('cache_size = -1024') // a few token rows: the default 2 MB, or the events' 64 MB, would be waste
-    })
+    // A few token rows: the default 2 MB, or the events' 64 MB, would be waste.
+    this.#db = openSideConnection(path, { readonly: options.readonly, cacheKiB: 1024 })
   }
 
   async addToken(t: StoredToken): Promise<void> {
