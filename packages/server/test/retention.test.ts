@@ -230,7 +230,9 @@ describe('legal holds through the admin API, and timed retention on the collecto
 
     clock.advanceMs(DAY_MS)
     await waitFor(anchorSeq, (seq) => seq === 8, { describe: 'the anchor at seq 8 once the daily run purged OldBot\'s and HeldBot\'s events', timeoutMs: 30_000 })
-    const purges = (await api('/v1/events?project=tradetrail&type=retention_purge')).json<{ events: StoredEvent[] }>().events
+    // The purge's own event is appended after its anchor is stored: wait for it too.
+    const newestPurges = async (): Promise<StoredEvent[]> => (await api('/v1/events?project=tradetrail&type=retention_purge')).json<{ events: StoredEvent[] }>().events
+    const purges = await waitFor(newestPurges, (events) => events[0]?.data?.seq === 8, { describe: 'the retention_purge event of the purge through seq 8' })
     assert.deepEqual(purges[0]!.data?.held, { hold: rangeHold.id, reason: 'H2 2025 audit', seq: 9 }, 'the newest purge says which hold stopped it')
     assert.equal(purges[0]!.data?.by, 'collector')
     const types = (await api('/v1/events?project=tradetrail&limit=100')).json<{ events: StoredEvent[] }>().events.map((e) => e.type)

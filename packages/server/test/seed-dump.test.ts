@@ -68,7 +68,7 @@ describe('seed 002 dump', () => {
     assert.equal(boot!.tradetrail.id, events[0]!.id)
     // The trail keeps data as canonical JSON: its keys come back sorted.
     assert.deepEqual(Object.keys(opened!), ['event_type', 'event_description', 'timestamp', 'price', 'quantity', 'symbol', 'tradetrail'])
-    assert.equal(opened!.timestamp, Date.parse(events[1]!.ts as string) / 1000 + 0.000123, 'microseconds kept')
+    assert.equal(opened!.timestamp, (Date.parse(events[1]!.ts as string) * 1000 + 123) / 1e6, 'microseconds kept')
     assert.equal(opened!.tradetrail.ts, events[1]!.ts)
     // A data key named like a seed field is shadowed at the top level and kept whole under tradetrail.data.
     assert.equal(closed!.timestamp, Date.parse(events[2]!.ts as string) / 1000)
