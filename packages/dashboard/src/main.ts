@@ -52,6 +52,7 @@ class LiveView {
       const head = newest.events[0]?.seq ?? 0
       const page = await this.get('/v1/events', { ...this.filters, before_seq: String(head + 1), limit: String(INITIAL_ROWS) })
       if (this.ended) return
+      this.rows = []
       this.add(page.events.reverse())
       this.lastSeq = head
       this.connect()
@@ -100,7 +101,9 @@ class LiveView {
       const frame = JSON.parse(String(message.data))
       if (frame.type === 'error') reason = frame.error.message
       this.queue = this.queue.then(() => this.handle(frame)).catch((error) => {
-        this.fail(error)
+        // A gap that could not be fetched: a refusal ends the view; otherwise the stream is
+        // closed and resumes after the last seq accounted for, so the gap comes round again.
+        if (error instanceof HttpError) this.fail(error)
         socket.close()
       })
     }
@@ -254,9 +257,10 @@ class LiveView {
       // A filter the server refuses: say so, and stream nothing until it is changed.
       this.status('stopped', 'stopped')
       $('error').textContent = error.message
+      this.end()
       return
     }
-    // The collector unreachable (restarting?): try again.
+    // The first rows could not be read (the collector restarting?): start again.
     this.status('reconnecting', 'reconnecting')
     this.timer = setTimeout(() => void this.open(), RECONNECT_MS[RECONNECT_MS.length - 1])
   }

@@ -2,9 +2,10 @@
  * The dashboard in a real browser (test/browser.ts) against real collectors in child processes:
  * live rows from the API and the CLI, filters that hold for events arriving later, pause and
  * resume, reconnecting after a restart with rows equal to the server's events one for one,
- * event content shown as text only, and views shared by URL.
+ * event content shown as text only, views shared by URL, and export of the rows shown.
  */
 import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
 import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import {
@@ -59,7 +60,7 @@ async function post(base: string, events: Array<Record<string, unknown>>): Promi
 }
 
 function rowSeqs(page: Page): Promise<number[]> {
-  return page.$$eval('#rows tr', (trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.seq)))
+  return page.$$eval('#rows tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))
 }
 
 /** The seqs of every event matching `search` (a query string), oldest first. */
@@ -108,7 +109,7 @@ test('an event posted to the API appears within 1 s, and one logged by the CLI t
   const { page, errors } = await freshPage(t)
   await openDashboard(page, c.url)
   assert.doesNotMatch(page.url(), /token|tt_/, 'the sign-in fragment is gone from the address bar')
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('tradetrail.token')), token, 'the token is kept in sessionStorage')
+  assert.equal(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('tradetrail.token')), token, 'the token is kept in sessionStorage')
 
   const [seq] = await post(c.url, [testEvent('Live', { message: 'posted to the API' })])
   const posted = Date.now()
@@ -200,7 +201,7 @@ test('event content renders as text and runs nothing, in the rows and in the det
   assert.equal(await page.textContent('#detail [data-field="submitter"]'), shown.submitter)
   assert.equal(await page.locator('img, script:not([src])').count(), 0, 'no element was made from event content')
   // An image that loaded would have fired its onerror by now; give it the time a load takes.
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 200))))
+  await page.evaluate(() => new Promise((resolve) => (globalThis as any).requestAnimationFrame(() => setTimeout(resolve, 200))))
   assert.deepEqual(dialogs, [], 'no dialog opened')
   assert.deepEqual(errors, [])
 })
@@ -236,4 +237,20 @@ test('after the collector restarts the page reconnects by itself; its rows equal
   }, (seqs) => seqs.join() === expected.join(), { describe: 'the rows equal the server\'s events', show: (seqs) => `${seqs} (server: ${expected})` })
   assert.ok(expected.length >= 10, `the trail holds the 10 events and the collector's own: ${expected}`)
   assert.deepEqual(errors, [])
+})
+
+test('export downloads the rows of the view, as GET /v1/export writes them', { skip }, async (t) => {
+  const { page } = await freshPage(t)
+  await post(c.url, [testEvent('Export', { message: 'comma, "quote"\nline', data: { n: 1 } }), testEvent('Export', { severity: 'error' }), testEvent('Other')])
+  const search = 'project=Export'
+  await openDashboard(page, c.url, `?${search}`)
+  const expected = await serverSeqs(c.url, search)
+  await waitFor(() => rowSeqs(page), (seqs) => seqs.join() === expected.join(), { describe: `rows ${expected}` })
+  for (const format of ['csv', 'jsonl']) {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#export-${format}`)])
+    assert.equal(download.suggestedFilename(), `tradetrail.${format}`)
+    const saved = await download.path()
+    const server = await http(c.url, `/v1/export?format=${format}&${search}`, { token })
+    assert.equal(await readFile(saved, 'utf8'), server.text, `the ${format} export equals the server's`)
+  }
 })
