@@ -378,9 +378,9 @@ test('token secrets never appear in logs, metrics or the trail; only the one-tim
 
   const output = c.stdout() + '\n' + c.stderr()
   assert.ok(output.length > 0)
-  const banner = [`  token: ${c.adminToken}`]
+  const banner = [`  token: ${c.adminToken}`, `Dashboard: ${c.url}/#token=${c.adminToken} (signs in with this admin token)`]
   const leaks = output.split('\n').filter((line) => !banner.includes(line) && [...secrets].some((s) => line.includes(s)))
   assert.deepEqual(leaks, [], 'no log line holds a token secret, apart from the first-start banner')
   assert.doesNotMatch(output, /Bearer /i, 'no Authorization header is logged')
-  for (const line of banner) assert.equal(output.split('\n').filter((l) => l === line).length, 1, 'the banner shows the admin token once')
+  for (const line of banner) assert.equal(output.split('\n').filter((l) => l === line).length, 1, 'the banner shows the admin token once, and the dashboard URL that signs in with it once')
 })

@@ -33,7 +33,9 @@ test('a start on a taken port fails naming the port and leaves no token; the nex
   const id = /^tt_([0-9a-f]{12})_/.exec(admin)![1]!
   assert.match(c.stdout(), new RegExp(`First start: admin token ${id} was created`))
   assert.match(c.stdout(), new RegExp(`^SDK and examples: export TRADETRAIL_URL=${c.url} `, 'm'), 'the banner says how to point the SDK here')
-  assert.doesNotMatch(c.stdout(), /dashboard/i, 'the banner names only what exists')
+  assert.match(c.stdout(), new RegExp(`^Dashboard: ${c.url}/#token=${admin} `, 'm'), 'the banner names the dashboard, signed in through the fragment (browsers never send it)')
+  const page = await http(c.url, '/')
+  assert.match(page.text, /<script type="module" src="\/assets\/app.js">/, `and the collector serves it at /: ${describeAnswer(page)}`)
   const created = await http(c.url, '/v1/events?project=tradetrail&type=token_created', { token: admin })
   assert.equal(created.status, 200, `the token is usable: ${describeAnswer(created)}`)
   const events = created.json<{ events: Array<{ message: string; data: { id: string; scope: string } }> }>().events
@@ -43,5 +45,6 @@ test('a start on a taken port fails naming the port and leaves no token; the nex
   const again = await spawnCollector(t, { dataDir })
   assert.equal(again.adminToken, undefined, `a later start shows no token: ${again.stdout()}`)
   assert.match(again.stdout(), /^Tokens: tradetrail --data-dir .* token create --scope ingest --project NAME/m, 'it says how to make one')
+  assert.match(again.stdout(), new RegExp(`^Dashboard: ${again.url}/ \\(sign in with a read token\\)$`, 'm'), 'and where the dashboard is')
   assert.deepEqual((await tokenList(dataDir)).map((token) => [token.id, token.scope]), [[id, 'admin']], 'and creates none')
 })

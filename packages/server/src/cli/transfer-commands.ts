@@ -1,7 +1,6 @@
 /** Moving events in and out: export (CSV/JSONL), dump (seed 002's JSON by project), import (seed files). */
 import { type Command, Option } from 'commander'
-import { systemClock } from '@tradetrail/core'
-import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, jsonLine } from '../export-format.ts'
+import { CSV_HEADER, EXPORT_FORMATS, type ExportFormat, csvRow, jsonLine, systemClock } from '@tradetrail/core'
 import { DUMP_HOURS, dumpChunks } from '../seed-dump.ts'
 import { importFile } from '../seed-import.ts'
 import { withLazyTrail, withTrail } from './cli-context.ts'

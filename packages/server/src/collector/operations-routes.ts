@@ -1,6 +1,7 @@
-/** Operations: Prometheus metrics and the witnesses' state (read scope), health and readiness (public), the landing page. */
+/** Operations: Prometheus metrics and the witnesses' state (read scope), health and readiness (public), the dashboard (public). */
 import type { FastifyPluginAsync } from 'fastify'
 import { READ, type RouteDeps } from './collector.ts'
+import { dashboardRoutes } from './dashboard-routes.ts'
 import { strictParams } from './query-params.ts'
 
 export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
@@ -30,10 +31,5 @@ export const operationsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps)
     if (problem !== undefined) return reply.code(503).send({ status: 'store unavailable', reason: problem })
     return { status: 'ready' }
   })
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(LANDING))
+  await app.register(dashboardRoutes)
 }
-
-const LANDING = `<!doctype html><meta charset="utf-8"><title>Tradetrail</title>
-<h1>Tradetrail collector</h1>
-<p>The live dashboard is not part of this build yet. The HTTP API is under <code>/v1/</code>
-(see docs/api.md); every endpoint needs <code>Authorization: Bearer &lt;token&gt;</code>.</p>`

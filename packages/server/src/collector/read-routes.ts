@@ -5,10 +5,9 @@
  */
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
-import { ERR_EVENT_NOT_FOUND, UUID_PATTERN } from '@tradetrail/core'
+import { CSV_HEADER, ERR_EVENT_NOT_FOUND, UUID_PATTERN, csvRow, jsonLine } from '@tradetrail/core'
 import { mayRead, readFilter } from '../auth/tokens.ts'
 import { checkpointsExport } from '../checkpoints-export.ts'
-import { CSV_HEADER, csvRow, jsonLine } from '../export-format.ts'
 import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
 import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
 import { READ, type RouteDeps } from './collector.ts'

@@ -14,6 +14,7 @@ import { writeFailureDraft } from '../notify/alert-rules.ts'
 import { type Notifications, startNotifications } from '../notify/notifications.ts'
 import { openTrail } from '../trail/open-trail.ts'
 import { buildCollector, type Collector } from './collector.ts'
+import { dashboardDir } from './dashboard-routes.ts'
 import { watchDumpTriggers } from './dump-triggers.ts'
 import { CollectorMetrics } from './metrics.ts'
 
@@ -132,6 +133,10 @@ export async function startCollector(config: Readonly<TradetrailConfig>, options
   if (initialToken !== undefined) {
     print(`First start: admin token ${tokenId(initialToken)} was created. It is shown this once; keep it somewhere safe.`)
     print(`  token: ${initialToken}`)
+  }
+  // The fragment signs the dashboard in and is never sent to the collector (nor kept in its logs).
+  if (dashboardDir() !== undefined) {
+    print(initialToken === undefined ? `Dashboard: ${url}/ (sign in with a read token)` : `Dashboard: ${url}/#token=${initialToken} (signs in with this admin token)`)
   }
   print(`Tokens: tradetrail --data-dir ${trail.dataDir} token create --scope ingest --project NAME (one per bot; --scope admin for another admin token)`)
   print(`SDK and examples: export TRADETRAIL_URL=${url} TRADETRAIL_TOKEN=<a token>; the HTTP API is in docs/api.md`)

@@ -1,5 +1,5 @@
-/** Line formats for `export` (CSV, JSONL), one event at a time so any size streams. */
-import type { StoredEvent } from '@tradetrail/core'
+/** Line formats for `export` (CSV, JSONL), one event at a time so any size streams; the dashboard's export writes the same. */
+import type { StoredEvent } from './event.ts'
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
