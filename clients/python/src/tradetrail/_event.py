@@ -100,16 +100,23 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# Made once: json.dumps with any option builds a new encoder per call, which costs more than the encoding.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_json_default)
+_SPACED = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False, default=_json_default)
+#: A str as a JSON string, non-ASCII kept (the C function json itself uses).
+quote = json.encoder.encode_basestring
+
+
 def to_json(value: Any, compact: bool = True) -> str:
     """JSON with non-ASCII kept, non-finite numbers as null, other types by :func:`_json_default`;
     ``compact=False`` spaces it as Python's ``json.dumps`` does by default (seed 003's records)."""
-    separators = (",", ":") if compact else (", ", ": ")
+    encoder = _COMPACT if compact else _SPACED
     try:
-        return json.dumps(value, ensure_ascii=False, separators=separators, allow_nan=False, default=_json_default)
+        return encoder.encode(value)
     except ValueError as error:
         if "Out of range float" not in str(error):
             raise
-        return json.dumps(_finite(value), ensure_ascii=False, separators=separators, allow_nan=False, default=_json_default)
+        return encoder.encode(_finite(value))
 
 
 def snapshot(value: Any, field: str = "data", fresh: bool = False) -> Snapshot:
@@ -300,12 +307,12 @@ class Encoder:
             ts = self._ts(micros)
         line = (
             f'{{"id":"{event_id}","ts":"{ts}","project":{self._project_json},"type":"{event_type}"'
-            f',"severity":"{severity}","message":{json.dumps(text, ensure_ascii=False)}'
+            f',"severity":"{severity}","message":{quote(text)}'
         )
         if source is not None:
-            line += f',"source":{json.dumps(source, ensure_ascii=False)}'
+            line += f',"source":{quote(source)}'
         if actor is not None:
-            line += f',"actor":{json.dumps(actor, ensure_ascii=False)}'
+            line += f',"actor":{quote(actor)}'
         if data_json is not None:
             line += f',"data":{data_json}'
         if metadata_json is not None:

@@ -46,6 +46,7 @@ class ExitParticipant(Protocol):
 _participants: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _lock = threading.Lock()
 _installed = False
+_signal_tried = False
 _previous: Any = None
 _signalled = False
 
@@ -99,13 +100,14 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _install() -> None:
-    global _installed, _previous
-    if _installed:
+    global _installed, _signal_tried, _previous
+    if not _installed:
+        _installed = True
+        atexit.register(_at_exit)
+    # Only the main thread may set a handler: a sink made elsewhere leaves it to the next one made there.
+    if _signal_tried or threading.current_thread() is not threading.main_thread():
         return
-    _installed = True
-    atexit.register(_at_exit)
-    if threading.current_thread() is not threading.main_thread():
-        return
+    _signal_tried = True
     try:
         previous = signal.getsignal(signal.SIGTERM)
         # Ignored on purpose, or set outside Python: the host's choice stands.
