@@ -95,6 +95,11 @@ class FileSinkTest(unittest.TestCase):
         reasons = " ".join(e.message for e in self.errors)
         for option in ("format", "project", "path", "max_file_bytes", "fsync"):
             self.assertIn(f"option {option} ", reasons)
+        self.errors.clear()
+        with contextlib.redirect_stderr(io.StringIO()):
+            sink = FileSink("P", path=os.fsencode(os.path.join(self.dir, "bytes.jsonl")), on_error=self.errors.append)  # type: ignore[arg-type]
+            sink.close()
+        self.assertEqual([e.code for e in self.errors], ["TT_ERR_CLIENT_OPTIONS"], "a bytes path is refused, not half-used")
 
     def test_process_exit_writes_what_is_still_queued(self) -> None:
         path = os.path.join(self.dir, "exit.jsonl")

@@ -205,8 +205,11 @@ class AuditClient:
         self._poster_thread = threading.Thread(target=self._post_loop, name=f"tradetrail-post-{name}", daemon=True)
         if settings.handle_exit:
             _exit.watch(self)
-        self._worker.start()
-        self._poster_thread.start()
+        try:
+            self._worker.start()
+            self._poster_thread.start()
+        except RuntimeError as error:  # no thread to be had: events wait for exit, which spools them
+            self._report(errors.client_spool(str(settings.spool_dir), f"no delivery thread ({error}); events are spooled at exit"))
         if settings.boot:
             about: Dict[str, Any] = {"market": settings.project.market, "description": settings.project.description}
             about = {k: v for k, v in about.items() if v is not None}

@@ -121,9 +121,10 @@ class FileSink:
         if not project_ok:
             bad("project", f"must match ^[A-Za-z0-9_.-]{{1,64}}$, got {project!r}; {to_stderr}")
         raw, path_from = self._choose_path(path)
+        text = os.fspath(raw) if isinstance(raw, (str, os.PathLike)) else None
         resolved: Optional[str] = None
-        if isinstance(raw, (str, os.PathLike)) and os.fspath(raw) not in ("", b"") and "\0" not in str(os.fspath(raw)):
-            resolved = os.path.abspath(os.fspath(raw))
+        if isinstance(text, str) and text != "" and "\0" not in text:
+            resolved = os.path.abspath(text)
         else:
             bad("path" if path_from == "option path" else path_from, f"must be a file path, got {raw!r}; {to_stderr}")
         #: Absolute path of the live file; None when every event goes to stderr (bad project or path).
@@ -164,7 +165,10 @@ class FileSink:
         self._initial_problems = problems
         _exit.watch(self)
         self._writer = threading.Thread(target=self._run, name=f"tradetrail-file-{self._encoder.project}", daemon=True)
-        self._writer.start()
+        try:
+            self._writer.start()
+        except RuntimeError as error:  # no thread to be had: the exit hook still writes what is queued
+            self._report(errors.sink_write(self.path or "stderr", f"no writer thread ({error}); events are written at exit"))
 
     def _choose_path(self, path: Any) -> Tuple[Any, str]:
         """The file's path and the setting that named it: option, an environment variable, or default."""
