@@ -1,5 +1,7 @@
 // Runs every packages/*/test/**/*.test.ts with node's test runner through tsx (Node 20's
-// --test takes no globs). Extra arguments are passed on: `npm test -- --test-name-pattern=crash`.
+// --test takes no globs), then the Python client's suite (clients/python/tests, standard
+// unittest, python3). Extra arguments are passed on to node: `npm test -- --test-name-pattern=crash`;
+// naming test files runs only those (no Python suite). Either suite failing fails the run.
 import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -12,6 +14,18 @@ function find(dir) {
   })
 }
 
+/** Runs a command with inherited output; resolves its exit code (1 when it could not start or was killed). */
+function run(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit' })
+    child.on('error', (error) => {
+      process.stderr.write(`${command}: ${error.message}\n`)
+      resolve(1)
+    })
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+  })
+}
+
 const files = readdirSync('packages').flatMap((pkg) => {
   try {
     return find(join('packages', pkg, 'test'))
@@ -21,5 +35,10 @@ const files = readdirSync('packages').flatMap((pkg) => {
 }).sort()
 const args = process.argv.slice(2)
 const named = args.filter((a) => !a.startsWith('-'))
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...args.filter((a) => a.startsWith('-')), ...(named.length > 0 ? named : files)], { stdio: 'inherit' })
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+const node = await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...args.filter((a) => a.startsWith('-')), ...(named.length > 0 ? named : files)])
+let python = 0
+if (named.length === 0) {
+  process.stdout.write('\n# Python client (clients/python/tests)\n')
+  python = await run('python3', ['-m', 'unittest', 'discover', '-s', 'clients/python/tests'])
+}
+process.exit(node !== 0 ? node : python)
