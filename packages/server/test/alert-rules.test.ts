@@ -25,7 +25,8 @@ const MIN = 60_000
 interface Harness {
   trail: Trail
   clock: ManualClock
-  engine: AlertEngine
+  /** Closes the engine and starts another on the same trail, as a collector's restart does. */
+  restart(): Promise<void>
   /** Commits events `[project, type, severity, message]` and waits until the engine counted `alerts` occurrences in all. */
   post(events: Array<[string, string, Severity, string?]>, occurrences: number): Promise<void>
   /** Moves the clock to `ms` after START_MS and waits for the work that started. */
@@ -40,10 +41,11 @@ async function harness(t: TestContext, notify: unknown): Promise<Harness> {
   const trail = await openTrail(loadConfig({ env: {}, flags: { dataDir } }), { role: 'collector', clock, onWarning: () => {} })
   const section = parseNotifySection(notify, 'test')
   const errors: unknown[] = []
-  const engine = await AlertEngine.start({
+  const start = (): Promise<AlertEngine> => AlertEngine.start({
     feed: trail.feed!, cursors: trail.store, alerts: trail.alerts, outbox: trail.outbox, clock, channels: ['slack', 'email'],
     rules: [...DEFAULT_RULES, ...section.rules.map(configuredRule)], gates: section, onError: (e) => errors.push(e),
   })
+  let engine = await start()
   t.after(async () => {
     await engine.close()
     await trail.close()
@@ -51,7 +53,11 @@ async function harness(t: TestContext, notify: unknown): Promise<Harness> {
   })
   const counted = async (): Promise<number> => (await trail.alerts.listAlerts({ limit: 1000 })).filter((a) => a.project !== 'tradetrail').reduce((n, a) => n + a.count, 0)
   return {
-    trail, clock, engine,
+    trail, clock,
+    async restart() {
+      await engine.close()
+      engine = await start()
+    },
     async post(events, occurrences) {
       const raw = events.map(([project, type, severity, message]) => ({ project, type, severity, message: message ?? `${type} happened` }))
       await trail.submit(validateBatch(raw, { nowMicros: clock.nowMicros() }), 'test')
@@ -100,6 +106,23 @@ test('a rule groups its matches in the wait window into one message, counts late
   await acknowledgeAlert(h.trail, alert!.id, 'cli:tester@desk', undefined, (field) => new Error(field) as never)
   await h.at(3 * 60 * MIN)
   assert.deepEqual(await h.sent(), before, 'an acknowledgement stops repeats')
+})
+
+test('a restart keeps a rule\'s window, repeats and escalation at their times, and sends nothing twice', async (t) => {
+  const h = await harness(t, { rules: [{ name: 'rejections', match: { type: ['order_rejected'] }, route: ['slack'], wait: '5m', repeat: '10m', escalate: { after: '12m', route: ['email'] } }] })
+  await h.post([['AlphaBot', 'order_rejected', 'warning'], ['BetaBot', 'order_rejected', 'warning']], 2)
+  await h.restart()
+  await h.at(5 * MIN)
+  const grouped: [string, string, number] = ['slack', 'rejections: order_rejected from AlphaBot (2 matches in 5m)', 5 * MIN]
+  assert.deepEqual(await h.sent(), [grouped], 'the window restarted kept its end')
+  await h.at(15 * MIN)
+  await h.restart()
+  await h.at(15 * MIN + 1)
+  const repeat: [string, string, number] = ['slack', 'Still open after 10m: rejections: order_rejected from AlphaBot', 15 * MIN]
+  assert.deepEqual(await h.sent(), [grouped, repeat], 'nothing queued again by the restart')
+  await h.at(25 * MIN)
+  assert.deepEqual(await h.sent(), [grouped, repeat, ['email', 'Escalated, not acknowledged in 12m: rejections: order_rejected from AlphaBot', 17 * MIN],
+    ['slack', 'Still open after 20m: rejections: order_rejected from AlphaBot', 25 * MIN], ['email', 'Still open after 20m: rejections: order_rejected from AlphaBot', 25 * MIN]])
 })
 
 test('escalation: acknowledged within N minutes, nothing escalates; a new alert after resolution opens its own window', async (t) => {
