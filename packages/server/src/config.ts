@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { ERR_CONFIG_INVALID, durationMillis, formatDuration, isOneLineReason } from '@tradetrail/core'
+import type { ChannelKind } from './notify/notifier.ts'
+import { NO_NOTIFY_SECTION, type NotifySection, checkRouteChannels, parseNotifySection } from './notify/rule-config.ts'
 import { type ChatKind, webhookKind } from './notify/webhook-kind.ts'
 
 export interface TradetrailConfig {
@@ -78,6 +80,8 @@ export interface TradetrailConfig {
   notifyTimeoutMs: number
   /** Failed notifications are retried after about 1 s, 2 s, 4 s, … up to this (ms), until delivered. */
   notifyRetryMaxMs: number
+  /** Configured alert rules, quiet hours and the rate limit per channel: the config file's `notify` section only. */
+  notify: NotifySection
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 
@@ -86,7 +90,10 @@ type Parser<T> = (raw: string) => T
 /** Longest a whole request may take to arrive (Node's requestTimeout). */
 export const REQUEST_TIMEOUT_MS = 60_000
 
-interface Setting<K extends keyof TradetrailConfig> {
+/** The settings that are one value each, from any source; `notify` is a structured section of the file. */
+type SettingKey = Exclude<keyof TradetrailConfig, 'notify'>
+
+interface Setting<K extends SettingKey> {
   key: K
   /** Environment variables, the canonical one first, then aliases. */
   env: string[]
@@ -178,7 +185,7 @@ const level: Parser<TradetrailConfig['logLevel']> = (raw) => {
   return raw as TradetrailConfig['logLevel']
 }
 
-const SETTINGS: { [K in keyof TradetrailConfig]: Setting<K> } = {
+const SETTINGS: { [K in SettingKey]: Setting<K> } = {
   host: { key: 'host', env: ['TRADETRAIL_HOST'], parse: host, default: '127.0.0.1' },
   port: { key: 'port', env: ['TRADETRAIL_PORT'], parse: integer(0, 65535), default: 9324 },
   dataDir: { key: 'dataDir', env: ['TRADETRAIL_DATA_DIR'], parse: text, default: './data' },
@@ -236,16 +243,17 @@ export interface ConfigSources {
   file?: string
   env?: NodeJS.ProcessEnv
   /** Values from command-line flags, as strings, keyed like TradetrailConfig. */
-  flags?: Partial<Record<keyof TradetrailConfig, string | boolean | undefined>>
+  flags?: Partial<Record<SettingKey, string | boolean | undefined>>
 }
 
 /** Resolves the configuration; throws TT_ERR_CONFIG_INVALID naming the source of a bad value. */
 export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConfig> {
   const env = sources.env ?? process.env
   const config = Object.fromEntries(Object.values(SETTINGS).map((s) => [s.key, s.default])) as unknown as Record<string, unknown>
+  config.notify = NO_NOTIFY_SECTION
   /** Where each value that is not a default came from, and as what text: checks across settings name it. */
-  const given: Partial<Record<keyof TradetrailConfig, { source: string; raw: string }>> = {}
-  const apply = (setting: Setting<keyof TradetrailConfig>, raw: string, source: string): void => {
+  const given: Partial<Record<SettingKey, { source: string; raw: string }>> = {}
+  const apply = (setting: Setting<SettingKey>, raw: string, source: string): void => {
     try {
       config[setting.key] = setting.parse(raw)
       given[setting.key] = { source, raw }
@@ -264,19 +272,23 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw ERR_CONFIG_INVALID.create(`config file ${file}`, '', 'must hold a JSON object')
     for (const [key, value] of Object.entries(parsed)) {
-      const setting = (SETTINGS as Record<string, Setting<keyof TradetrailConfig>>)[key]
-      if (setting === undefined) throw ERR_CONFIG_INVALID.create(`"${key}" in ${file}`, '', `is not a setting; known: ${Object.keys(SETTINGS).join(', ')}`)
+      if (key === 'notify') {
+        config.notify = parseNotifySection(value, file)
+        continue
+      }
+      const setting = (SETTINGS as Record<string, Setting<SettingKey>>)[key]
+      if (setting === undefined) throw ERR_CONFIG_INVALID.create(`"${key}" in ${file}`, '', `is not a setting; known: ${Object.keys(SETTINGS).join(', ')}, notify`)
       apply(setting, typeof value === 'string' ? value : JSON.stringify(value), `"${key}" in ${file}`)
     }
   }
-  for (const setting of Object.values(SETTINGS) as Array<Setting<keyof TradetrailConfig>>) {
+  for (const setting of Object.values(SETTINGS) as Array<Setting<SettingKey>>) {
     // The canonical name wins over an alias when both are set.
     const name = setting.env.find((n) => env[n] !== undefined)
     if (name !== undefined) apply(setting, env[name]!, name)
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue
-    const setting = (SETTINGS as Record<string, Setting<keyof TradetrailConfig>>)[key]!
+    const setting = (SETTINGS as Record<string, Setting<SettingKey>>)[key]!
     apply(setting, String(value), setting.flag ?? `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`)
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
@@ -295,6 +307,7 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
     throw ERR_CONFIG_INVALID.create('TRADETRAIL_RATE_LIMIT_BURST', String(config.rateLimitBurst), 'must be at least TRADETRAIL_RATE_LIMIT')
   }
   checkNotifications(config as unknown as TradetrailConfig, given)
+  if (file !== undefined && file !== '') checkRouteChannels(config.notify as NotifySection, configuredChannels(config as unknown as TradetrailConfig), file)
   const { retentionMs, retentionMinMs, retentionBelowMinimum } = config as unknown as TradetrailConfig
   if (retentionMs !== undefined && retentionMs < retentionMinMs && retentionBelowMinimum === undefined) {
     throw ERR_CONFIG_INVALID.create(given.retentionMs!.source, given.retentionMs!.raw,
@@ -305,8 +318,8 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<TradetrailConf
 }
 
 /** Settings of the notification channels that only make sense together, and a webhook whose chat is known. */
-function checkNotifications(config: TradetrailConfig, given: Partial<Record<keyof TradetrailConfig, { source: string; raw: string }>>): void {
-  const needs = (key: keyof TradetrailConfig, other: keyof TradetrailConfig, why: string): void => {
+function checkNotifications(config: TradetrailConfig, given: Partial<Record<SettingKey, { source: string; raw: string }>>): void {
+  const needs = (key: SettingKey, other: SettingKey, why: string): void => {
     if (config[key] !== undefined && config[other] === undefined) throw ERR_CONFIG_INVALID.create(given[key]!.source, '', `is set, but ${envOf(other)} is not: ${why}`)
   }
   needs('alertWebhookKind', 'alertWebhook', 'it says which chat that webhook is')
@@ -320,7 +333,16 @@ function checkNotifications(config: TradetrailConfig, given: Partial<Record<keyo
   }
 }
 
-const envOf = (key: keyof TradetrailConfig): string => SETTINGS[key].env[0]!
+/** The channels of the default route, which configured rules route to (as notify/default-route.ts makes them). */
+export function configuredChannels(config: Pick<TradetrailConfig, 'alertWebhook' | 'alertWebhookKind' | 'auditEmail' | 'notifyWebhookUrl'>): ChannelKind[] {
+  const channels: ChannelKind[] = []
+  if (config.alertWebhook !== undefined) channels.push(config.alertWebhookKind ?? webhookKind(config.alertWebhook)!)
+  if (config.auditEmail !== undefined) channels.push('email')
+  if (config.notifyWebhookUrl !== undefined) channels.push('webhook')
+  return channels
+}
+
+const envOf = (key: SettingKey): string => SETTINGS[key].env[0]!
 
 /**
  * The text of a file a setting names (a CA certificate), read when it is first needed; one that

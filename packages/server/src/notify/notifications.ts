@@ -1,12 +1,13 @@
 /**
- * Notifications in a collector: the alert engine over the commit feed, the default route's
- * channels, and the outbox delivery between them. `startNotifications` wires them from the
+ * Notifications in a collector: the alert engine over the commit feed with the default and the
+ * configured rules, the default route's channels, and the outbox delivery between them. `startNotifications` wires them from the
  * trail and the configuration; serve.ts starts it once the collector listens.
  */
 import type { AlertDraft, OutboxEntry, Raised } from '@tradetrail/core'
 import type { TradetrailConfig } from '../config.ts'
 import type { Trail } from '../trail/open-trail.ts'
 import { AlertEngine } from './alert-engine.ts'
+import { DEFAULT_RULES, configuredRule } from './alert-rules.ts'
 import { type RouteConfig, defaultRoute } from './default-route.ts'
 import type { Notifier } from './notifier.ts'
 import { OutboxDelivery } from './outbox-delivery.ts'
@@ -26,7 +27,7 @@ export interface Notifications {
   close(): Promise<void>
 }
 
-export type NotifyConfig = RouteConfig & Pick<TradetrailConfig, 'notifyRetryMaxMs'>
+export type NotifyConfig = RouteConfig & Pick<TradetrailConfig, 'notifyRetryMaxMs' | 'notify'>
 
 /** Starts notifications on a collector's trail (its feed and clock). */
 export async function startNotifications(trail: Trail, config: Readonly<NotifyConfig>, hooks: NotificationHooks = {}): Promise<Notifications> {
@@ -36,7 +37,8 @@ export async function startNotifications(trail: Trail, config: Readonly<NotifyCo
   })
   const engine = await AlertEngine.start({
     feed: trail.feed!, cursors: trail.store, alerts: trail.alerts, outbox: trail.outbox, clock: trail.clock,
-    channels: channels.map((c) => c.name), onEnqueued: () => delivery.nudge(), onRaised: hooks.onRaised, onError: hooks.onError,
+    channels: channels.map((c) => c.name), rules: [...DEFAULT_RULES, ...config.notify.rules.map(configuredRule)], gates: config.notify,
+    onEnqueued: () => delivery.nudge(), onRaised: hooks.onRaised, onError: hooks.onError,
   })
   delivery.start()
   return {
