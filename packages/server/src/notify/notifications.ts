@@ -10,6 +10,7 @@ import { AlertEngine } from './alert-engine.ts'
 import { type RouteConfig, defaultRoute } from './default-route.ts'
 import type { Notifier } from './notifier.ts'
 import { OutboxDelivery } from './outbox-delivery.ts'
+import { scheduleSummaries } from './summary-notifications.ts'
 
 export interface NotificationHooks {
   onRaised?: (raised: Raised) => void
@@ -39,6 +40,7 @@ export async function startNotifications(trail: Trail, config: Readonly<NotifyCo
     channels: channels.map((c) => c.name), onEnqueued: () => delivery.nudge(), onRaised: hooks.onRaised, onError: hooks.onError,
   })
   delivery.start()
+  scheduleSummaries(trail, channels.map((c) => c.name), () => delivery.nudge())
   return {
     channels,
     raise: (draft) => engine.raise(draft),
