@@ -7,8 +7,8 @@ import type { Severity } from './event.ts'
 
 /** A message for people, in the terms every channel can render. */
 export interface Notification {
-  /** What it is about (`alert`; summaries and tests later). */
-  kind: 'alert'
+  /** What it is about: an alert, a scheduled or requested summary, a `tradetrail test` message. */
+  kind: 'alert' | 'summary' | 'test'
   severity: Severity
   /** One line. */
   title: string
@@ -18,6 +18,11 @@ export interface Notification {
   fields: Array<[string, string]>
   /** The alert it tells of, when it is one. */
   alert_id: string | null
+  /**
+   * The text already formatted for a channel (a summary's Slack mrkdwn, Discord markdown, email
+   * HTML); a channel without one here formats `text` itself.
+   */
+  formatted?: { slack?: string; discord?: string; html?: string }
 }
 
 /** A notification waiting for, or taken by, one channel. Times are RFC 3339 UTC. */

@@ -58,7 +58,7 @@ function helpTest(command: string, mentions: string[]): void {
     const dataDir = join(tempDir(t, 'tt-help'), 'never-created')
     const result = await runCli([command, '--help'], { dataDir })
     assertOk(result)
-    assert.match(result.stdout, new RegExp(`^Usage: tradetrail ${command} `, 'm'))
+    assert.match(result.stdout, new RegExp(`^Usage: tradetrail ${command}[ |]`, 'm'))
     for (const option of [...mentions, '--help']) assert.ok(result.stdout.includes(option), `help of ${command} mentions ${option}: ${result.stdout}`)
     assert.equal(existsSync(dataDir), false, '--help must not create the data directory')
   })
@@ -490,7 +490,7 @@ describe('tradetrail CLI', { concurrency: 2 }, () => {
   })
 
   describe('summary', () => {
-    helpTest('summary', ['--period', 'day', 'week', 'month', '--date'])
+    helpTest('summary', ['--period', 'day', 'week', 'month', '--date', '--send', 'daily_summary'])
 
     test('summary --period day --date prints seed 000\'s summary, errors first', async (t) => {
       const result = await runCli(['summary', '--period', 'day', '--date', '2025-12-17'], { dataDir: fixtureCopy(t) })

@@ -8,6 +8,7 @@ import { ERR_CLI_USAGE, TradetrailError, fileError } from '@tradetrail/core'
 import { registerAlertCommands } from './alert-commands.ts'
 import { STDOUT } from './cli-output.ts'
 import { registerHoldCommands } from './hold-commands.ts'
+import { registerInstallCommands } from './install-commands.ts'
 import { registerIntegrityCommands } from './integrity-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
 import { registerSummaryCommand } from './summary-command.ts'
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerServeCommand(program)
   registerTokenCommands(program)
   registerAlertCommands(program)
+  registerInstallCommands(program)
   const override = (command: Command): void => {
     command.exitOverride()
     command.commands.forEach(override)

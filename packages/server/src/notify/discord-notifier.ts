@@ -20,8 +20,9 @@ export function discordMessages(n: Notification, sentAt: string): Array<Record<s
   const footer = { text: clip(`Tradetrail · ${n.severity}${n.alert_id === null ? '' : ` · alert ${n.alert_id}`}`, 2048) }
   const used = title.length + footer.text.length + fields.reduce((sum, f) => sum + f.name.length + f.value.length, 0)
   const first = Math.min(DESCRIPTION, MESSAGE_EMBED_CHARS - used)
-  const chunks = [n.text.slice(0, first)]
-  for (let at = first; at < n.text.length && chunks.length < MAX_MESSAGES; at += DESCRIPTION) chunks.push(n.text.slice(at, at + DESCRIPTION))
+  const text = n.formatted?.discord ?? n.text
+  const chunks = [text.slice(0, first)]
+  for (let at = first; at < text.length && chunks.length < MAX_MESSAGES; at += DESCRIPTION) chunks.push(text.slice(at, at + DESCRIPTION))
   return chunks.map((description, i) => ({
     ...(i === 0 ? { content: clip(`${look.emoji} **${n.title}**`, 2000) } : {}),
     embeds: [i === 0

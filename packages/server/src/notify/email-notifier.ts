@@ -8,7 +8,7 @@
 import { hostname } from 'node:os'
 import nodemailer, { type Transporter } from 'nodemailer'
 import { ERR_NOTIFY_DELIVERY, type Notification } from '@tradetrail/core'
-import type { Notifier } from './notifier.ts'
+import { type Notifier, escapeHtml } from './notifier.ts'
 
 export interface EmailOptions {
   host: string
@@ -24,7 +24,6 @@ export interface EmailOptions {
   timeoutMs: number
 }
 
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** The subject, text and HTML of a notification (exported for the tests). */
 export function emailContent(n: Notification): { subject: string; text: string; html: string } {
@@ -32,7 +31,7 @@ export function emailContent(n: Notification): { subject: string; text: string; 
   const fields = n.fields.map(([name, value]) => `${name}: ${value}`).join('\n')
   const text = `${n.title}\n\n${n.text}\n${fields === '' ? '' : `\n${fields}\n`}${n.alert_id === null ? '' : `\nAcknowledge: tradetrail alerts ack ${n.alert_id}\n`}`
   const rows = n.fields.map(([name, value]) => `<tr><th align="left">${escapeHtml(name)}</th><td>${escapeHtml(value)}</td></tr>`).join('')
-  const html = `<!doctype html><html><body><h2>${escapeHtml(n.title)}</h2><p style="white-space:pre-wrap">${escapeHtml(n.text)}</p>` +
+  const html = `<!doctype html><html><body><h2>${escapeHtml(n.title)}</h2>${n.formatted?.html ?? `<p style="white-space:pre-wrap">${escapeHtml(n.text)}</p>`}` +
     (rows === '' ? '' : `<table>${rows}</table>`) +
     (n.alert_id === null ? '' : `<p>Acknowledge: <code>tradetrail alerts ack ${escapeHtml(n.alert_id)}</code></p>`) + '</body></html>'
   return { subject, text, html }

@@ -11,6 +11,7 @@ import { DEFAULT_RULES, configuredRule } from './alert-rules.ts'
 import { type RouteConfig, defaultRoute } from './default-route.ts'
 import type { Notifier } from './notifier.ts'
 import { OutboxDelivery } from './outbox-delivery.ts'
+import { scheduleSummaries } from './summary-notifications.ts'
 
 export interface NotificationHooks {
   onRaised?: (raised: Raised) => void
@@ -41,6 +42,7 @@ export async function startNotifications(trail: Trail, config: Readonly<NotifyCo
     onEnqueued: () => delivery.nudge(), onRaised: hooks.onRaised, onError: hooks.onError,
   })
   delivery.start()
+  scheduleSummaries(trail, channels.map((c) => c.name), () => delivery.nudge())
   return {
     channels,
     raise: (draft) => engine.raise(draft),

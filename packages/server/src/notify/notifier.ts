@@ -34,3 +34,6 @@ export const SEVERITY_LOOK: Record<Notification['severity'], { emoji: string; co
 export function clip(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max - 1) + '…'
 }
+
+/** Text as HTML text or attribute value. */
+export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)

@@ -15,8 +15,9 @@ const MAX_SECTIONS = 40
 export function slackMessage(n: Notification): Record<string, unknown> {
   const look = SEVERITY_LOOK[n.severity]
   const sections: unknown[] = []
-  for (let at = 0; at < n.text.length && sections.length < MAX_SECTIONS; at += SECTION) {
-    sections.push({ type: 'section', text: { type: 'mrkdwn', text: n.text.slice(at, at + SECTION) } })
+  const text = n.formatted?.slack ?? n.text
+  for (let at = 0; at < text.length && sections.length < MAX_SECTIONS; at += SECTION) {
+    sections.push({ type: 'section', text: { type: 'mrkdwn', text: text.slice(at, at + SECTION) } })
   }
   const fields = n.fields.slice(0, 10).map(([name, value]) => ({ type: 'mrkdwn', text: clip(`*${name}*\n${value}`, 2000) }))
   return {
