@@ -114,11 +114,14 @@ interface Block {
   ruled?: boolean
 }
 
-function failureCount(s: Summary): number {
+/** A summary as shown to a read token limited to projects: without the chain, which is the whole trail's. */
+export type ShownSummary = Omit<Summary, 'chain'> & { chain?: Summary['chain'] }
+
+function failureCount(s: ShownSummary): number {
   return (s.stats.by_severity.error ?? 0) + (s.stats.by_severity.critical ?? 0)
 }
 
-function summaryBlocks(s: Summary): Block[] {
+function summaryBlocks(s: ShownSummary): Block[] {
   const blocks: Block[] = []
   const bySeverity = [...SEVERITIES].reverse().filter((sev) => s.stats.by_severity[sev]).map((sev) => `${sev} ${s.stats.by_severity[sev]}`)
   blocks.push({ heading: `📊 Total events: ${s.stats.total}${bySeverity.length > 0 ? ` (${bySeverity.join(', ')})` : ''}`, lines: [] })
@@ -142,17 +145,19 @@ function summaryBlocks(s: Summary): Block[] {
   table('By type:', s.stats.by_type)
   if (s.recent.length > 0) blocks.push({ heading: 'Recent actions:', lines: s.recent.map(eventLine), ruled: true })
   const { chain } = s
-  const signed = chain.signed
-  blocks.push({
-    heading: `🔗 Chain head: seq ${chain.head_seq}, hash ${chain.head_hash}`,
-    lines: signed === undefined
-      ? ['  not signed yet']
-      : [
-        `  signed head: seq ${signed.seq}, hash ${signed.hash}${signed.seq < chain.head_seq ? ` (${chain.head_seq - signed.seq} later events not signed yet)` : ''}`,
-        `  signed at ${signed.time} by key ${signed.key_id}`,
-        `  signature: ${signed.signature}`,
-      ],
-  })
+  const signed = chain?.signed
+  if (chain !== undefined) {
+    blocks.push({
+      heading: `🔗 Chain head: seq ${chain.head_seq}, hash ${chain.head_hash}`,
+      lines: signed === undefined
+        ? ['  not signed yet']
+        : [
+          `  signed head: seq ${signed.seq}, hash ${signed.hash}${signed.seq < chain.head_seq ? ` (${chain.head_seq - signed.seq} later events not signed yet)` : ''}`,
+          `  signed at ${signed.time} by key ${signed.key_id}`,
+          `  signature: ${signed.signature}`,
+        ],
+    })
+  }
   blocks.push({
     heading: failures > 0
       ? `⚠️ ${s.stats.total} events recorded, ${failures} failure${failures === 1 ? '' : 's'} or error${failures === 1 ? '' : 's'}`
@@ -163,12 +168,12 @@ function summaryBlocks(s: Summary): Block[] {
 }
 
 /** The plain-text summary without its title (a notification's text; channels show the title apart). */
-export function formatSummaryBody(s: Summary): string {
+export function formatSummaryBody(s: ShownSummary): string {
   return summaryBlocks(s).map((b) => [b.heading, ...(b.ruled ? [RULE, ...b.lines, RULE] : b.lines)].join('\n')).join('\n\n') + '\n'
 }
 
 /** The plain-text summary, as `tradetrail summary` prints it. */
-export function formatSummaryText(s: Summary): string {
+export function formatSummaryText(s: ShownSummary): string {
   return `${s.title}\n\n${formatSummaryBody(s)}`
 }
 
@@ -176,18 +181,18 @@ export function formatSummaryText(s: Summary): string {
 const inCode = (line: string): string => line.replace(/`/g, 'ˋ')
 
 /** Slack mrkdwn: bold headings, lines in code blocks; `&`, `<` and `>` escaped as Slack requires. */
-export function formatSummarySlack(s: Summary): string {
+export function formatSummarySlack(s: ShownSummary): string {
   const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
   return summaryBlocks(s).map((b) => [`*${esc(b.heading)}*`, ...(b.lines.length > 0 ? ['```', ...b.lines.map((l) => esc(inCode(l))), '```'] : [])].join('\n')).join('\n\n')
 }
 
 /** Discord markdown: bold headings, lines in code blocks (where nothing is formatted or mentioned). */
-export function formatSummaryDiscord(s: Summary): string {
+export function formatSummaryDiscord(s: ShownSummary): string {
   const esc = (text: string): string => text.replace(/[\\*_~|`>#-]/g, (c) => `\\${c}`)
   return summaryBlocks(s).map((b) => [`**${esc(b.heading)}**`, ...(b.lines.length > 0 ? ['```', ...b.lines.map(inCode), '```'] : [])].join('\n')).join('\n\n')
 }
 
 /** The HTML of an email's body (its title is the email's heading): a heading and a `<pre>` per block. */
-export function formatSummaryHtml(s: Summary): string {
+export function formatSummaryHtml(s: ShownSummary): string {
   return summaryBlocks(s).map((b) => `<h3>${escapeHtml(b.heading)}</h3>${b.lines.length > 0 ? `<pre>${b.lines.map(escapeHtml).join('\n')}</pre>` : ''}`).join('')
 }

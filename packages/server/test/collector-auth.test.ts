@@ -263,10 +263,13 @@ test('a read token limited to a project sees that project only, by every read en
     [`/v1/events/${knownId}`]: (a) => assertRefused(a, 404, 'TT_ERR_EVENT_NOT_FOUND', 'an event of AuthA, by id'),
     '/v1/stats': (a) => assert.deepEqual(a.json<{ by_project: Record<string, number> }>().by_project, { AuthB: 1 }),
     '/v1/summary?period=day': (a) => {
-      const summary = a.json<{ stats: { by_project: Record<string, number> }; recent: Array<{ project: string }>; text: string }>()
+      const summary = a.json<{ stats: { by_project: Record<string, number> }; recent: Array<{ project: string }>; text: string; chain?: unknown }>()
       assert.deepEqual(Object.keys(summary.stats.by_project), ['AuthB'])
       assert.deepEqual([...new Set(summary.recent.map((e) => e.project))], ['AuthB'])
       assert.doesNotMatch(summary.text, /AuthA|tradetrail/)
+      // The chain's head and signature are the whole trail's, as /v1/checkpoints is.
+      assert.equal(summary.chain, undefined)
+      assert.doesNotMatch(summary.text, /Chain head|signature/)
     },
     '/v1/export?format=jsonl&project=AuthA': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_PROJECT', 'an export of AuthA'),
     '/v1/export?format=csv&project=AuthA': (a) => assertRefused(a, 403, 'TT_ERR_AUTH_PROJECT', 'a CSV export of AuthA'),

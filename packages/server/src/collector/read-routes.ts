@@ -6,9 +6,9 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync } from 'fastify'
 import { CSV_HEADER, ERR_EVENT_NOT_FOUND, UUID_PATTERN, csvRow, jsonLine } from '@tradetrail/core'
-import { mayRead, readFilter } from '../auth/tokens.ts'
+import { mayRead, readFilter, readableProjects } from '../auth/tokens.ts'
 import { checkpointsExport } from '../checkpoints-export.ts'
-import { buildSummary, formatSummaryText, resolveDate, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
+import { buildSummary, formatSummaryText, resolveDate, type ShownSummary, SUMMARY_PERIODS, type SummaryPeriod } from '../summary.ts'
 import { type VerifyReport, verifyTrail } from '../verify-trail.ts'
 import { READ, type RouteDeps } from './collector.ts'
 import { filterFromQuery, httpFail, listQuery, nextCursor, strictParams } from './query-params.ts'
@@ -44,7 +44,11 @@ export const readRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     } catch {
       throw httpFail('date', 'must be YYYY-MM-DD, today or yesterday')
     }
-    const summary = await buildSummary({ store, period, date, filter: readFilter(request.token!, {}) })
+    const built = await buildSummary({ store, period, date, filter: readFilter(request.token!, {}) })
+    // The chain's head and signature are the whole trail's, which a token limited to projects
+    // may not see (GET /v1/checkpoints refuses it for the same reason).
+    const { chain, ...rest } = built
+    const summary: ShownSummary = readableProjects(request.token!) === undefined ? built : rest
     return { ...summary, text: formatSummaryText(summary) }
   })
   app.get('/v1/export', { config: { scopes: READ } }, async (request, reply) => {
