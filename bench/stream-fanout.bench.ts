@@ -47,11 +47,12 @@ async function measure(clients: StreamClients, serverPid: number): Promise<Omit<
 await runBench(import.meta.url, async () => {
   requireWrk()
   const dir = makeTempDir('tt-bench-fanout-')
+  // Killed in `finally`: a live child would keep this process from ever exiting.
+  const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
   const clients = new StreamClients()
   const framesFile = join(dir, 'frames.jsonl')
   const runs: Run[] = []
   try {
-    const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
     const script = wrkScript(dir, 'batch', ingestBody(100), collector.token)
     let framesKept = 0
     for (let r = 1; r <= ROUNDS; r++) {
@@ -95,6 +96,7 @@ await runBench(import.meta.url, async () => {
     return { metrics, details: { seconds: SECONDS, rounds: ROUNDS, clients: CLIENTS, wrkConnections: 4, framesReplayed: framesKept, runs } }
   } finally {
     clients.stop()
+    collector.child.kill('SIGKILL')
     removeTempDir(dir)
   }
 })

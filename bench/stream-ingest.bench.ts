@@ -27,10 +27,11 @@ interface Run { mode: Mode; round: number; p50ms: number; p99ms: number; errors:
 
 await runBench(import.meta.url, async () => {
   const dir = makeTempDir('tt-bench-stream-ingest-')
+  // Killed in `finally`: a live child would keep this process from ever exiting.
+  const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
   const clients = new StreamClients()
   const runs: Run[] = []
   try {
-    const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
     const pid = collector.child.pid!
     const urls = [
       ...Array.from({ length: FILTERED }, (_, i) => streamUrl(collector.url, `project=StreamBot${(i * 7) % PROJECTS}`)),
@@ -75,6 +76,7 @@ await runBench(import.meta.url, async () => {
     }
   } finally {
     clients.stop()
+    collector.child.kill('SIGKILL')
     removeTempDir(dir)
   }
 })

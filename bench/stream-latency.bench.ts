@@ -24,9 +24,10 @@ const CLIENTS = 50
 
 await runBench(import.meta.url, async () => {
   const dir = makeTempDir('tt-bench-stream-')
+  // Killed in `finally`: a live child would keep this process from ever exiting.
+  const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
   const clients = new StreamClients()
   try {
-    const collector = await startCollector(join(dir, 'data'), { TRADETRAIL_STREAM_MAX_PER_TOKEN: '1000' })
     await clients.connect(Array.from({ length: CLIENTS }, () => streamUrl(collector.url)), collector.token)
     log(`${CLIENTS} clients connected; warm-up ${WARMUP_SECONDS} s, then ${SECONDS} s at ${RATE} events/s`)
     await pacedPost(collector.url, collector.token, RATE, BATCH, WARMUP_SECONDS, 0)
@@ -79,6 +80,7 @@ await runBench(import.meta.url, async () => {
     }
   } finally {
     clients.stop()
+    collector.child.kill('SIGKILL')
     removeTempDir(dir)
   }
 })
