@@ -6,13 +6,15 @@
  * subprotocol. Event content reaches the page through textContent only, never as HTML.
  */
 import { CSV_HEADER, type StoredEvent, csvRow, jsonLine } from '@tradetrail/core/browser'
-import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, highlight, tokenFromFragment } from './view.ts'
+import { EventList } from './event-list.ts'
+import { RateChart } from './rate-chart.ts'
+import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, tokenFromFragment } from './view.ts'
 
 const TOKEN_KEY = 'tradetrail.token'
 /** Rows fetched when a view opens; live rows are added after them. */
 const INITIAL_ROWS = 500
-/** Beyond this many rows the oldest leave the page. */
-const MAX_ROWS = 20_000
+/** Beyond this many rows the oldest leave the page (the list is virtualised: only rows in sight are in the DOM). */
+const MAX_ROWS = 200_000
 /** Waits between reconnection attempts (ms), the last repeated. */
 const RECONNECT_MS = [250, 500, 1000, 2000, 4000]
 /** Close codes after which reconnecting cannot help (docs/api.md): a bad filter, token or scope. */
@@ -28,7 +30,6 @@ class HttpError extends Error {
 
 /** One open view: its filters, rows and stream. A new view (other filters, sign-out) ends it. */
 class LiveView {
-  private rows: StoredEvent[] = []
   private held: StoredEvent[] = []
   private paused = false
   /** The highest seq accounted for: every matching event up to it is a row (or held). */
@@ -40,10 +41,11 @@ class LiveView {
   /** Frames are handled one after another: a gap's fetch finishes before later events are added. */
   private queue: Promise<void> = Promise.resolve()
 
-  constructor(private readonly token: string, readonly filters: Filters) {}
+  constructor(private readonly token: string, readonly filters: Filters, private readonly list: EventList, private readonly chart: RateChart) {}
 
   async open(): Promise<void> {
-    $('rows').replaceChildren()
+    this.list.reset(this.filters.q)
+    this.chart.reset()
     this.status('connecting', 'loading…')
     try {
       // The newest seq first: the view's rows are those up to it, and the stream resumes after
@@ -52,7 +54,6 @@ class LiveView {
       const head = newest.events[0]?.seq ?? 0
       const page = await this.get('/v1/events', { ...this.filters, before_seq: String(head + 1), limit: String(INITIAL_ROWS) })
       if (this.ended) return
-      this.rows = []
       this.add(page.events.reverse())
       this.lastSeq = head
       this.connect()
@@ -81,7 +82,7 @@ class LiveView {
   }
 
   get shown(): readonly StoredEvent[] {
-    return this.rows
+    return this.list.events
   }
 
   private async get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
@@ -172,71 +173,11 @@ class LiveView {
 
   private render(events: readonly StoredEvent[]): void {
     if (events.length === 0) return
-    const scroller = $('scroller')
-    // Follow the tail only while the user is at the bottom; scrolling up stops it.
-    const follow = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8
-    const body = $('rows')
-    const fragment = document.createDocumentFragment()
-    for (const e of events) fragment.append(this.row(e))
-    body.append(fragment)
-    this.rows.push(...events)
-    const excess = this.rows.length - MAX_ROWS
-    if (excess > 0) {
-      this.rows.splice(0, excess)
-      for (let i = 0; i < excess; i++) body.firstElementChild?.remove()
-    }
-    if (follow) scroller.scrollTop = scroller.scrollHeight
-    $('count').textContent = `${this.rows.length} events`
-    const newest = this.rows[this.rows.length - 1]!
-    $('last-event').textContent = `last event ${newest.ts}`
-  }
-
-  private row(e: StoredEvent): HTMLTableRowElement {
-    const tr = document.createElement('tr')
-    tr.dataset.seq = String(e.seq)
-    tr.dataset.severity = e.severity
-    for (const [name, value] of [['seq', String(e.seq)], ['ts', e.ts], ['project', e.project], ['type', e.type], ['severity', e.severity]] as const) {
-      const td = document.createElement('td')
-      td.className = name
-      td.textContent = value
-      tr.append(td)
-    }
-    const message = document.createElement('td')
-    message.className = 'message'
-    for (const piece of highlight(e.message, this.filters.q)) {
-      if (piece.match) {
-        const mark = document.createElement('mark')
-        mark.textContent = piece.text
-        message.append(mark)
-      } else {
-        message.append(piece.text)
-      }
-    }
-    tr.append(message)
-    tr.addEventListener('click', () => this.showDetail(e, tr))
-    return tr
-  }
-
-  private showDetail(e: StoredEvent, tr: HTMLTableRowElement): void {
-    document.querySelector('tr.selected')?.classList.remove('selected')
-    tr.classList.add('selected')
-    const fields = $('detail-fields')
-    fields.replaceChildren()
-    const shown: Array<[string, string | undefined]> = [
-      ['seq', String(e.seq)], ['id', e.id], ['ts', e.ts], ['received_at', e.received_at], ['project', e.project],
-      ['type', e.type], ['severity', e.severity], ['source', e.source], ['actor', e.actor], ['submitter', e.submitter],
-      ['flags', e.flags?.join(', ')], ['hash', e.hash],
-    ]
-    for (const [name, value] of shown) {
-      const dt = document.createElement('dt')
-      dt.textContent = name
-      const dd = document.createElement('dd')
-      dd.dataset.field = name
-      dd.textContent = value ?? '—'
-      fields.append(dt, dd)
-    }
-    $('detail-json').textContent = JSON.stringify(e, null, 2)
-    $('detail').hidden = false
+    this.chart.add(events)
+    this.chart.remove(this.list.append(events, MAX_ROWS))
+    const rows = this.list.events
+    $('count').textContent = `${rows.length} events`
+    $('last-event').textContent = `last event ${rows[rows.length - 1]!.ts}`
   }
 
   private showHeld(): void {
@@ -267,6 +208,28 @@ class LiveView {
 }
 
 let view: LiveView | undefined
+let list: EventList
+let chart: RateChart
+
+function showDetail(e: StoredEvent): void {
+  const fields = $('detail-fields')
+  fields.replaceChildren()
+  const shown: Array<[string, string | undefined]> = [
+    ['seq', String(e.seq)], ['id', e.id], ['ts', e.ts], ['received_at', e.received_at], ['project', e.project],
+    ['type', e.type], ['severity', e.severity], ['source', e.source], ['actor', e.actor], ['submitter', e.submitter],
+    ['flags', e.flags?.join(', ')], ['hash', e.hash],
+  ]
+  for (const [name, value] of shown) {
+    const dt = document.createElement('dt')
+    dt.textContent = name
+    const dd = document.createElement('dd')
+    dd.dataset.field = name
+    dd.textContent = value ?? '—'
+    fields.append(dt, dd)
+  }
+  $('detail-json').textContent = JSON.stringify(e, null, 2)
+  $('detail').hidden = false
+}
 
 /** Opens the view of the page's URL, ending the one before. */
 function openView(): void {
@@ -286,7 +249,7 @@ function openView(): void {
   const filters = filtersFromSearch(location.search)
   const form = $<HTMLFormElement>('filters')
   for (const name of FILTER_NAMES) (form.elements.namedItem(name) as HTMLInputElement).value = filters[name] ?? ''
-  view = new LiveView(token, filters)
+  view = new LiveView(token, filters, list, chart)
   void view.open()
 }
 
@@ -305,6 +268,8 @@ function download(name: string, text: string, type: string): void {
 }
 
 function start(): void {
+  list = new EventList($('scroller'), $<HTMLTableSectionElement>('rows'), showDetail)
+  chart = new RateChart($('chart'), $('rate-totals'))
   // The first-start banner's URL signs in through the fragment, which is then removed from
   // the address bar (and so from history and anything copied from it).
   const { token, rest } = tokenFromFragment(location.hash)

@@ -60,7 +60,7 @@ async function post(base: string, events: Array<Record<string, unknown>>): Promi
 }
 
 function rowSeqs(page: Page): Promise<number[]> {
-  return page.$$eval('#rows tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))
+  return page.$$eval('#rows tr[data-seq]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))
 }
 
 /** The seqs of every event matching `search` (a query string), oldest first. */
@@ -180,7 +180,7 @@ test('pause holds new rows and counts them; resume shows them in order', { skip 
   assert.deepEqual(await rowSeqs(page), [], 'no row while paused')
   assert.equal(await page.textContent('#pause'), 'Resume')
   await page.click('#pause')
-  assert.deepEqual(await rowSeqs(page), held)
+  await waitFor(() => rowSeqs(page), (seqs) => seqs.join() === held.join(), { describe: `rows ${held}` })
   assert.equal(await page.textContent('#held'), '')
 })
 
@@ -253,4 +253,23 @@ test('export downloads the rows of the view, as GET /v1/export writes them', { s
     const server = await http(c.url, `/v1/export?format=${format}&${search}`, { token })
     assert.equal(await readFile(saved, 'utf8'), server.text, `the ${format} export equals the server's`)
   }
+})
+
+test('the chart counts the view\'s events per minute by severity, live ones too, with uPlot\'s stylesheet and nothing the CSP refuses', { skip }, async (t) => {
+  const { page, errors } = await freshPage(t)
+  const refused: string[] = []
+  page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) refused.push(message.text()) })
+  await post(c.url, [
+    testEvent('Rates', { ts: '2026-01-02T10:00:05Z', severity: 'info' }), testEvent('Rates', { ts: '2026-01-02T10:00:50Z', severity: 'info' }),
+    testEvent('Rates', { ts: '2026-01-02T10:02:00Z', severity: 'error' }), testEvent('Other', { severity: 'critical' }),
+  ])
+  await openDashboard(page, c.url, '?project=Rates')
+  await waitFor(() => page.textContent('#rate-totals'), (text) => text === 'info 2 · error 1', { describe: '"info 2 · error 1"' })
+  await post(c.url, [testEvent('Rates', { ts: '2026-01-02T10:03:00Z', severity: 'critical' }), testEvent('Other', { severity: 'critical' })])
+  await waitFor(() => page.textContent('#rate-totals'), (text) => text === 'info 2 · error 1 · critical 1', { describe: 'the live critical event counted' })
+  assert.equal(await page.locator('#chart .uplot canvas').count(), 1, 'uPlot drew its canvas')
+  assert.deepEqual(await page.$$eval('#chart .u-legend .u-label', (labels) => labels.map((l) => l.textContent)), ['debug', 'info', 'notice', 'warning', 'error', 'critical'])
+  assert.equal(await page.$eval('#chart .u-wrap', (el) => (globalThis as any).getComputedStyle(el).position), 'relative', 'uPlot\'s stylesheet is in app.css')
+  assert.deepEqual(refused, [], 'the CSP refused nothing')
+  assert.deepEqual(errors, [])
 })
