@@ -6,6 +6,9 @@
  * subprotocol. Event content reaches the page through textContent only, never as HTML.
  */
 import { CSV_HEADER, type StoredEvent, csvRow, jsonLine } from '@tradetrail/core/browser'
+import { AlertsPanel } from './alerts-panel.ts'
+import { HttpError, apiGet } from './api.ts'
+import { ChainPanel } from './chain-panel.ts'
 import { EventList } from './event-list.ts'
 import { RateChart } from './rate-chart.ts'
 import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, tokenFromFragment } from './view.ts'
@@ -21,12 +24,6 @@ const RECONNECT_MS = [250, 500, 1000, 2000, 4000]
 const FINAL_CLOSES = new Set([4400, 4401, 4403])
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T
-
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message)
-  }
-}
 
 /** One open view: its filters, rows and stream. A new view (other filters, sign-out) ends it. */
 class LiveView {
@@ -85,11 +82,8 @@ class LiveView {
     return this.list.events
   }
 
-  private async get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
-    const answer = await fetch(path + filtersToSearch({}, params), { headers: { authorization: `Bearer ${this.token}` } })
-    const body = await answer.json().catch(() => ({}))
-    if (!answer.ok) throw new HttpError(answer.status, body?.error?.message ?? `${path}: HTTP ${answer.status}`)
-    return body
+  private get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
+    return apiGet(this.token, path, params)
   }
 
   private connect(): void {
@@ -210,6 +204,10 @@ class LiveView {
 let view: LiveView | undefined
 let list: EventList
 let chart: RateChart
+let alerts: AlertsPanel
+let chain: ChainPanel
+/** The token the alerts and chain panels show (they stay as they are when only the filters change). */
+let panelsToken: string | null = null
 
 function showDetail(e: StoredEvent): void {
   const fields = $('detail-fields')
@@ -241,6 +239,11 @@ function openView(): void {
   $('error').textContent = ''
   $('detail').hidden = true
   view = undefined
+  if (token !== panelsToken) {
+    panelsToken = token
+    alerts.open(token ?? undefined)
+    chain.open(token ?? undefined)
+  }
   if (token === null) {
     $('status').dataset.state = 'signed-out'
     $('status').textContent = 'signed out'
@@ -270,6 +273,9 @@ function download(name: string, text: string, type: string): void {
 function start(): void {
   list = new EventList($('scroller'), $<HTMLTableSectionElement>('rows'), showDetail)
   chart = new RateChart($('chart'), $('rate-totals'))
+  alerts = new AlertsPanel($('alerts-list'), $('alerts-error'), $<HTMLInputElement>('ack-note'))
+  chain = new ChainPanel($('last-verify'), $('checkpoints'), $('verify-result'), $<HTMLButtonElement>('verify'))
+  $('alerts-refresh').addEventListener('click', () => void alerts.refresh())
   // The first-start banner's URL signs in through the fragment, which is then removed from
   // the address bar (and so from history and anything copied from it).
   const { token, rest } = tokenFromFragment(location.hash)

@@ -273,3 +273,69 @@ test('the chart counts the view\'s events per minute by severity, live ones too,
   assert.deepEqual(refused, [], 'the CSP refused nothing')
   assert.deepEqual(errors, [])
 })
+
+/** A new token of `scope` (limited to `projects` when given), made with the admin token. */
+async function newToken(base: string, scope: string, projects?: string[]): Promise<string> {
+  const answer = await http(base, '/v1/tokens', { token, body: { scope, label: 'dashboard test', ...(projects ? { projects } : {}) } })
+  assert.equal(answer.status, 201, describeAnswer(answer))
+  return answer.json<{ token: string }>().token
+}
+
+test('open alerts are listed as text; acknowledging takes an admin token: a read token is shown the server\'s refusal', { skip }, async (t) => {
+  const hostile = '<img src=x onerror=alert(1)> kill switch'
+  const [seq] = await post(c.url, [testEvent('AlertUi', { severity: 'critical', message: hostile })])
+  const alertOf = async (): Promise<{ id: string; state: string; acknowledged_by: string | null } | undefined> => {
+    const answer = await http(c.url, '/v1/alerts?limit=1000', { token })
+    return answer.json<{ alerts: Array<{ id: string; seq: number; state: string; acknowledged_by: string | null }> }>().alerts.find((a) => a.seq === seq)
+  }
+  const alert = (await waitFor(alertOf, (a) => a !== undefined, { describe: `an alert for seq ${seq}` }))!
+  const item = `#alerts-list li[data-id="${alert.id}"]`
+
+  const reader = await freshPage(t)
+  await openDashboard(reader.page, c.url, '', await newToken(c.url, 'read'))
+  await waitFor(async () => {
+    await reader.page.click('#alerts-refresh')
+    return reader.page.locator(item).count()
+  }, (n) => n === 1, { describe: 'the alert listed' })
+  assert.equal(await reader.page.textContent(`${item} .message`), hostile)
+  assert.equal(await reader.page.getAttribute(item, 'data-state'), 'open')
+  await reader.page.click(`${item} button.ack`)
+  const refusal = await http(c.url, `/v1/alerts/${alert.id}/ack`, { token: await newToken(c.url, 'read'), body: {} })
+  assert.equal(refusal.status, 403, describeAnswer(refusal))
+  await waitFor(() => reader.page.textContent('#alerts-error'), (text) => text === refusal.json<{ error: { message: string } }>().error.message, { describe: 'the server\'s refusal' })
+  assert.equal((await alertOf())?.state, 'open', 'still open')
+
+  const admin = await freshPage(t)
+  await openDashboard(admin.page, c.url)
+  await admin.page.waitForSelector(`${item} button.ack`)
+  await admin.page.fill('#ack-note', 'on it, desk 4')
+  await admin.page.click(`${item} button.ack`)
+  await admin.page.waitForSelector(`${item}[data-state="acknowledged"]`)
+  const acknowledged = await alertOf()
+  assert.equal(acknowledged?.state, 'acknowledged')
+  assert.match(await admin.page.textContent(item) ?? '', new RegExp(`acknowledged by ${acknowledged!.acknowledged_by}`))
+  assert.equal(await admin.page.textContent('#alerts-error'), '')
+  for (const { page, dialogs, errors } of [reader, admin]) {
+    assert.equal(await page.locator('#alerts img').count(), 0)
+    assert.deepEqual([dialogs, errors], [[], []])
+  }
+})
+
+test('chain status: the checkpoints as the server lists them, a verification on demand, refused for a token limited to projects', { skip }, async (t) => {
+  const { page, errors } = await freshPage(t)
+  await openDashboard(page, c.url)
+  const signed = (await http(c.url, '/v1/checkpoints', { token })).json<{ checkpoints: Array<{ seq: number }> }>().checkpoints
+  const expected = signed.length === 0 ? 'no signed checkpoint yet' : new RegExp(`^${signed.length} signed .* the latest at seq ${signed.at(-1)!.seq} `)
+  await waitFor(() => page.textContent('#checkpoints'), (text) => (typeof expected === 'string' ? text === expected : expected.test(text ?? '')), { describe: String(expected) })
+  await page.click('#verify')
+  await page.waitForSelector('#verify-result[data-ok="true"]')
+  assert.match((await page.textContent('#verify-result'))!, /^passed: \d+ events through seq \d+, \d+ of \d+ checkpoints$/)
+  await waitFor(() => page.textContent('#last-verify'), (text) => /^Verification passed: \d+ events/.test(text ?? ''), { describe: 'the recorded run' })
+
+  const limited = await freshPage(t)
+  await openDashboard(limited.page, c.url, '?project=Chain', await newToken(c.url, 'read', ['Chain']))
+  const refusal = await http(c.url, '/v1/checkpoints', { token: await newToken(c.url, 'read', ['Chain']) })
+  assert.equal(refusal.status, 403, describeAnswer(refusal))
+  await waitFor(() => limited.page.textContent('#last-verify'), (text) => text === refusal.json<{ error: { message: string } }>().error.message, { describe: 'the server\'s refusal' })
+  assert.deepEqual([errors, limited.errors], [[], []])
+})
