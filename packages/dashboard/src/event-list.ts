@@ -20,6 +20,8 @@ export class EventList {
   private following = true
   private rowPx = 0
   private frame = 0
+  /** The scroller's height, kept by a ResizeObserver: reading clientHeight in draw() would lay the page out once more. */
+  private viewHeight = 0
   private readonly top = spacer()
   private readonly bottom = spacer()
 
@@ -32,6 +34,10 @@ export class EventList {
       this.following = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8
       this.schedule()
     })
+    new ResizeObserver(() => {
+      this.viewHeight = scroller.clientHeight
+      this.schedule()
+    }).observe(scroller)
     scroller.addEventListener('keydown', (event) => this.key(event))
     body.addEventListener('click', (event) => {
       const tr = (event.target as Element).closest('tr[data-seq]')
@@ -75,7 +81,7 @@ export class EventList {
     this.frame = 0
     const h = this.rowHeight()
     const { scroller, rows } = this
-    const visible = Math.ceil(scroller.clientHeight / h) + 1
+    const visible = Math.ceil(this.viewHeight / h) + 1
     const top = this.following ? Math.max(0, rows.length - visible) : Math.floor(scroller.scrollTop / h)
     const first = Math.max(0, Math.min(top, rows.length) - OVERSCAN)
     const last = Math.min(rows.length, top + visible + OVERSCAN)
@@ -135,7 +141,7 @@ export class EventList {
     const y = (Math.min(next, this.rows.length - 1)) * h
     const header = this.scroller.querySelector('thead')?.getBoundingClientRect().height ?? 0
     if (y < this.scroller.scrollTop) this.scroller.scrollTop = y
-    else if (y + h + header > this.scroller.scrollTop + this.scroller.clientHeight) this.scroller.scrollTop = y + h + header - this.scroller.clientHeight
+    else if (y + h + header > this.scroller.scrollTop + this.viewHeight) this.scroller.scrollTop = y + h + header - this.viewHeight
   }
 
   private select(seq: number, open: boolean): void {

@@ -7,9 +7,10 @@
  */
 import { CSV_HEADER, type StoredEvent, csvRow, jsonLine } from '@tradetrail/core/browser'
 import { AlertsPanel } from './alerts-panel.ts'
-import { HttpError, apiGet } from './api.ts'
+import { HttpError, apiGet, eventPages } from './api.ts'
 import { ChainPanel } from './chain-panel.ts'
 import { EventList } from './event-list.ts'
+import { Playback } from './playback.ts'
 import { RateChart } from './rate-chart.ts'
 import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, tokenFromFragment } from './view.ts'
 
@@ -78,10 +79,6 @@ class LiveView {
     this.showHeld()
   }
 
-  get shown(): readonly StoredEvent[] {
-    return this.list.events
-  }
-
   private get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
     return apiGet(this.token, path, params)
   }
@@ -134,14 +131,11 @@ class LiveView {
         break
       case 'gap': {
         // The stream skipped from_seq…to_seq: fetch those, page by page, before anything later.
-        let cursor: string | null = null
-        do {
-          const params: Record<string, string> = { ...this.filters, after_seq: String(frame.from_seq - 1), before_seq: String(frame.to_seq + 1), order: 'asc', limit: '1000' }
-          if (cursor !== null) params.cursor = cursor
-          const page = await this.get('/v1/events', params)
-          this.add(page.events)
-          cursor = page.next
-        } while (cursor !== null && !this.ended)
+        const range = { ...this.filters, after_seq: String(frame.from_seq - 1), before_seq: String(frame.to_seq + 1), order: 'asc', limit: '1000' }
+        for await (const page of eventPages(this.token, range)) {
+          this.add(page)
+          if (this.ended) return
+        }
         this.lastSeq = Math.max(this.lastSeq, frame.to_seq)
         break
       }
@@ -201,7 +195,7 @@ class LiveView {
   }
 }
 
-let view: LiveView | undefined
+let view: LiveView | Playback | undefined
 let list: EventList
 let chart: RateChart
 let alerts: AlertsPanel
@@ -238,6 +232,7 @@ function openView(): void {
   $('sign-out').hidden = token === null
   $('error').textContent = ''
   $('detail').hidden = true
+  $('live').hidden = true
   view = undefined
   if (token !== panelsToken) {
     panelsToken = token
@@ -254,6 +249,33 @@ function openView(): void {
   for (const name of FILTER_NAMES) (form.elements.namedItem(name) as HTMLInputElement).value = filters[name] ?? ''
   view = new LiveView(token, filters, list, chart)
   void view.open()
+}
+
+/** Replays the view's events from `from` to `to` (the filters' time syntax; `to` empty: now) at `speed`. */
+function play(from: string, to: string, speed: number): void {
+  const token = sessionStorage.getItem(TOKEN_KEY)
+  if (token === null) return
+  view?.end()
+  $('error').textContent = ''
+  $('held').textContent = ''
+  $('pause').textContent = 'Pause'
+  $('live').hidden = false
+  const filters: Filters = { ...filtersFromSearch(location.search), since: from }
+  if (to === '') delete filters.until
+  else filters.until = to
+  const playback = new Playback(token, filters, speed, list, chart, (state, text) => {
+    $('status').dataset.state = state
+    $('status').textContent = text
+    $('count').textContent = `${list.events.length} events`
+  })
+  view = playback
+  playback.open().catch((error: Error) => {
+    if (view !== playback) return
+    playback.end()
+    $('status').dataset.state = 'stopped'
+    $('status').textContent = 'stopped'
+    $('error').textContent = error.message
+  })
 }
 
 function signOut(reason = ''): void {
@@ -303,10 +325,19 @@ function start(): void {
     history.pushState(null, '', location.pathname)
     openView()
   })
-  $('pause').addEventListener('click', () => view?.togglePause())
+  $('pause').addEventListener('click', () => {
+    view?.togglePause()
+    if (view instanceof Playback) $('pause').textContent = view.paused ? 'Resume' : 'Pause'
+  })
+  $<HTMLFormElement>('playback').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const data = new FormData(event.target as HTMLFormElement)
+    play(String(data.get('from') ?? '').trim(), String(data.get('to') ?? '').trim(), Number(data.get('speed')))
+  })
+  $('live').addEventListener('click', openView)
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true })
-  $('export-csv').addEventListener('click', () => download('tradetrail.csv', CSV_HEADER + (view?.shown ?? []).map(csvRow).join(''), 'text/csv'))
-  $('export-jsonl').addEventListener('click', () => download('tradetrail.jsonl', (view?.shown ?? []).map(jsonLine).join(''), 'application/x-ndjson'))
+  $('export-csv').addEventListener('click', () => download('tradetrail.csv', CSV_HEADER + list.events.map(csvRow).join(''), 'text/csv'))
+  $('export-jsonl').addEventListener('click', () => download('tradetrail.jsonl', list.events.map(jsonLine).join(''), 'application/x-ndjson'))
   addEventListener('popstate', openView)
   openView()
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { StoredEvent } from '@tradetrail/core/browser'
 import { MAX_MINUTES, MinuteCounts } from '../src/minute-counts.ts'
+import { MAX_WAIT_MS, replayOffsets } from '../src/replay-offsets.ts'
 import { filtersFromSearch, filtersToSearch, highlight, tokenFromFragment } from '../src/view.ts'
 
 test('a view travels in the query string: filters only, empty ones left out, round trip', () => {
@@ -46,4 +47,13 @@ test('events per minute by severity: minutes from the first to the last, empty o
   assert.equal(counts.data()[0]!.length, 1)
   assert.deepEqual(counts.total(), [['info', 1], ['critical', 1]])
   assert.equal(MAX_MINUTES, 1440)
+})
+
+test('playback: each event is due after the one before by their ts difference over the speed, a quiet stretch shortened', () => {
+  const ts = (...values: string[]) => values.map((v) => ({ ts: v }))
+  assert.deepEqual(replayOffsets(ts('2026-01-02T10:00:00Z', '2026-01-02T10:01:00Z', '2026-01-02T10:01:30Z'), 60), [0, 1000, 1500])
+  // Out of ts order (seq order is replayed): no wait backwards.
+  assert.deepEqual(replayOffsets(ts('2026-01-02T10:00:00Z', '2026-01-02T09:00:00Z', '2026-01-02T10:00:01Z'), 1), [0, 0, MAX_WAIT_MS])
+  assert.deepEqual(replayOffsets(ts('2026-01-02T10:00:00Z', '2026-01-03T10:00:00Z'), 3600), [0, MAX_WAIT_MS])
+  assert.deepEqual(replayOffsets([], 10), [])
 })
