@@ -10,6 +10,8 @@ import { highlight } from './view.ts'
 
 /** Rows drawn beyond each edge of the visible ones. */
 const OVERSCAN = 20
+/** While following a fast tail, at most one redraw per this many ms (each lays the list out). */
+const FOLLOW_DRAW_MS = 100
 /** Until a row was measured (CSS makes them all this high, give or take a border). */
 const DEFAULT_ROW_PX = 25
 
@@ -20,6 +22,8 @@ export class EventList {
   private following = true
   private rowPx = 0
   private frame = 0
+  private pending: ReturnType<typeof setTimeout> | undefined
+  private lastDraw = -Infinity
   /** The scroller's height, kept by a ResizeObserver: reading clientHeight in draw() would lay the page out once more. */
   private viewHeight = 0
   private readonly top = spacer()
@@ -73,12 +77,28 @@ export class EventList {
   }
 
   private schedule(): void {
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.draw())
+    if (!this.following && this.pending !== undefined) {
+      clearTimeout(this.pending)
+      this.pending = undefined
+    }
+    if (this.frame !== 0 || this.pending !== undefined) return
+    const wait = this.following ? this.lastDraw + FOLLOW_DRAW_MS - performance.now() : 0
+    if (wait > 0) {
+      this.pending = setTimeout(() => {
+        this.pending = undefined
+        this.schedule()
+      }, wait)
+      return
+    }
+    this.frame = requestAnimationFrame(() => this.draw())
   }
 
   private draw(): void {
     cancelAnimationFrame(this.frame)
+    clearTimeout(this.pending)
     this.frame = 0
+    this.pending = undefined
+    this.lastDraw = performance.now()
     const h = this.rowHeight()
     const { scroller, rows } = this
     const visible = Math.ceil(this.viewHeight / h) + 1
