@@ -1,5 +1,6 @@
 // `npm run build` (root): the dashboard as static files in dist/ — index.html, app.css and
-// app.js (src/main.ts and what it imports of @tradetrail/core/browser, bundled for browsers) —
+// app.js (src/main.ts and what it imports of @tradetrail/core/browser and uPlot, bundled for
+// browsers; app.css with uPlot's stylesheet) —
 // which the collector serves at / (packages/server/src/collector/dashboard-routes.ts).
 import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -14,20 +15,19 @@ export async function buildDashboard() {
   rmSync(staging, { recursive: true, force: true })
   mkdirSync(staging, { recursive: true })
   const { build } = await import('esbuild')
+  const common = { absWorkingDir: PACKAGE_DIR, bundle: true, minify: true, legalComments: 'none', logLevel: 'warning' }
   await build({
-    absWorkingDir: PACKAGE_DIR,
+    ...common,
     entryPoints: ['src/main.ts'],
     outfile: join(staging, 'app.js'),
-    bundle: true,
     platform: 'browser',
     format: 'esm',
     target: ['chrome110', 'firefox115', 'safari16'],
-    minify: true,
     sourcemap: 'linked',
-    legalComments: 'none',
-    logLevel: 'warning',
   })
-  for (const file of ['index.html', 'app.css']) copyFileSync(join(PACKAGE_DIR, 'src', file), join(staging, file))
+  // The page's stylesheet with uPlot's (@import) inlined: the CSP takes no inline styles.
+  await build({ ...common, entryPoints: ['src/app.css'], outfile: join(staging, 'app.css') })
+  copyFileSync(join(PACKAGE_DIR, 'src', 'index.html'), join(staging, 'index.html'))
   const old = `${DIST_DIR}.old-${process.pid}`
   rmSync(old, { recursive: true, force: true })
   try {

@@ -6,13 +6,19 @@
  * subprotocol. Event content reaches the page through textContent only, never as HTML.
  */
 import { CSV_HEADER, type StoredEvent, csvRow, jsonLine } from '@tradetrail/core/browser'
-import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, highlight, tokenFromFragment } from './view.ts'
+import { AlertsPanel } from './alerts-panel.ts'
+import { HttpError, apiGet, eventPages } from './api.ts'
+import { ChainPanel } from './chain-panel.ts'
+import { EventList } from './event-list.ts'
+import { Playback } from './playback.ts'
+import { RateChart } from './rate-chart.ts'
+import { type Filters, FILTER_NAMES, filtersFromSearch, filtersToSearch, tokenFromFragment } from './view.ts'
 
 const TOKEN_KEY = 'tradetrail.token'
 /** Rows fetched when a view opens; live rows are added after them. */
 const INITIAL_ROWS = 500
-/** Beyond this many rows the oldest leave the page. */
-const MAX_ROWS = 20_000
+/** Beyond this many rows the oldest leave the page (the list is virtualised: only rows in sight are in the DOM). */
+const MAX_ROWS = 200_000
 /** Waits between reconnection attempts (ms), the last repeated. */
 const RECONNECT_MS = [250, 500, 1000, 2000, 4000]
 /** Close codes after which reconnecting cannot help (docs/api.md): a bad filter, token or scope. */
@@ -20,15 +26,8 @@ const FINAL_CLOSES = new Set([4400, 4401, 4403])
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message)
-  }
-}
-
 /** One open view: its filters, rows and stream. A new view (other filters, sign-out) ends it. */
 class LiveView {
-  private rows: StoredEvent[] = []
   private held: StoredEvent[] = []
   private paused = false
   /** The highest seq accounted for: every matching event up to it is a row (or held). */
@@ -40,10 +39,11 @@ class LiveView {
   /** Frames are handled one after another: a gap's fetch finishes before later events are added. */
   private queue: Promise<void> = Promise.resolve()
 
-  constructor(private readonly token: string, readonly filters: Filters) {}
+  constructor(private readonly token: string, readonly filters: Filters, private readonly list: EventList, private readonly chart: RateChart) {}
 
   async open(): Promise<void> {
-    $('rows').replaceChildren()
+    this.list.reset(this.filters.q)
+    this.chart.reset()
     this.status('connecting', 'loading…')
     try {
       // The newest seq first: the view's rows are those up to it, and the stream resumes after
@@ -52,7 +52,6 @@ class LiveView {
       const head = newest.events[0]?.seq ?? 0
       const page = await this.get('/v1/events', { ...this.filters, before_seq: String(head + 1), limit: String(INITIAL_ROWS) })
       if (this.ended) return
-      this.rows = []
       this.add(page.events.reverse())
       this.lastSeq = head
       this.connect()
@@ -80,15 +79,8 @@ class LiveView {
     this.showHeld()
   }
 
-  get shown(): readonly StoredEvent[] {
-    return this.rows
-  }
-
-  private async get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
-    const answer = await fetch(path + filtersToSearch({}, params), { headers: { authorization: `Bearer ${this.token}` } })
-    const body = await answer.json().catch(() => ({}))
-    if (!answer.ok) throw new HttpError(answer.status, body?.error?.message ?? `${path}: HTTP ${answer.status}`)
-    return body
+  private get(path: string, params: Record<string, string>): Promise<{ events: StoredEvent[]; next: string | null }> {
+    return apiGet(this.token, path, params)
   }
 
   private connect(): void {
@@ -139,14 +131,11 @@ class LiveView {
         break
       case 'gap': {
         // The stream skipped from_seq…to_seq: fetch those, page by page, before anything later.
-        let cursor: string | null = null
-        do {
-          const params: Record<string, string> = { ...this.filters, after_seq: String(frame.from_seq - 1), before_seq: String(frame.to_seq + 1), order: 'asc', limit: '1000' }
-          if (cursor !== null) params.cursor = cursor
-          const page = await this.get('/v1/events', params)
-          this.add(page.events)
-          cursor = page.next
-        } while (cursor !== null && !this.ended)
+        const range = { ...this.filters, after_seq: String(frame.from_seq - 1), before_seq: String(frame.to_seq + 1), order: 'asc', limit: '1000' }
+        for await (const page of eventPages(this.token, range)) {
+          this.add(page)
+          if (this.ended) return
+        }
         this.lastSeq = Math.max(this.lastSeq, frame.to_seq)
         break
       }
@@ -172,71 +161,11 @@ class LiveView {
 
   private render(events: readonly StoredEvent[]): void {
     if (events.length === 0) return
-    const scroller = $('scroller')
-    // Follow the tail only while the user is at the bottom; scrolling up stops it.
-    const follow = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8
-    const body = $('rows')
-    const fragment = document.createDocumentFragment()
-    for (const e of events) fragment.append(this.row(e))
-    body.append(fragment)
-    this.rows.push(...events)
-    const excess = this.rows.length - MAX_ROWS
-    if (excess > 0) {
-      this.rows.splice(0, excess)
-      for (let i = 0; i < excess; i++) body.firstElementChild?.remove()
-    }
-    if (follow) scroller.scrollTop = scroller.scrollHeight
-    $('count').textContent = `${this.rows.length} events`
-    const newest = this.rows[this.rows.length - 1]!
-    $('last-event').textContent = `last event ${newest.ts}`
-  }
-
-  private row(e: StoredEvent): HTMLTableRowElement {
-    const tr = document.createElement('tr')
-    tr.dataset.seq = String(e.seq)
-    tr.dataset.severity = e.severity
-    for (const [name, value] of [['seq', String(e.seq)], ['ts', e.ts], ['project', e.project], ['type', e.type], ['severity', e.severity]] as const) {
-      const td = document.createElement('td')
-      td.className = name
-      td.textContent = value
-      tr.append(td)
-    }
-    const message = document.createElement('td')
-    message.className = 'message'
-    for (const piece of highlight(e.message, this.filters.q)) {
-      if (piece.match) {
-        const mark = document.createElement('mark')
-        mark.textContent = piece.text
-        message.append(mark)
-      } else {
-        message.append(piece.text)
-      }
-    }
-    tr.append(message)
-    tr.addEventListener('click', () => this.showDetail(e, tr))
-    return tr
-  }
-
-  private showDetail(e: StoredEvent, tr: HTMLTableRowElement): void {
-    document.querySelector('tr.selected')?.classList.remove('selected')
-    tr.classList.add('selected')
-    const fields = $('detail-fields')
-    fields.replaceChildren()
-    const shown: Array<[string, string | undefined]> = [
-      ['seq', String(e.seq)], ['id', e.id], ['ts', e.ts], ['received_at', e.received_at], ['project', e.project],
-      ['type', e.type], ['severity', e.severity], ['source', e.source], ['actor', e.actor], ['submitter', e.submitter],
-      ['flags', e.flags?.join(', ')], ['hash', e.hash],
-    ]
-    for (const [name, value] of shown) {
-      const dt = document.createElement('dt')
-      dt.textContent = name
-      const dd = document.createElement('dd')
-      dd.dataset.field = name
-      dd.textContent = value ?? '—'
-      fields.append(dt, dd)
-    }
-    $('detail-json').textContent = JSON.stringify(e, null, 2)
-    $('detail').hidden = false
+    this.chart.add(events)
+    this.chart.remove(this.list.append(events, MAX_ROWS))
+    const rows = this.list.events
+    $('count').textContent = `${rows.length} events`
+    $('last-event').textContent = `last event ${rows[rows.length - 1]!.ts}`
   }
 
   private showHeld(): void {
@@ -266,7 +195,33 @@ class LiveView {
   }
 }
 
-let view: LiveView | undefined
+let view: LiveView | Playback | undefined
+let list: EventList
+let chart: RateChart
+let alerts: AlertsPanel
+let chain: ChainPanel
+/** The token the alerts and chain panels show (they stay as they are when only the filters change). */
+let panelsToken: string | null = null
+
+function showDetail(e: StoredEvent): void {
+  const fields = $('detail-fields')
+  fields.replaceChildren()
+  const shown: Array<[string, string | undefined]> = [
+    ['seq', String(e.seq)], ['id', e.id], ['ts', e.ts], ['received_at', e.received_at], ['project', e.project],
+    ['type', e.type], ['severity', e.severity], ['source', e.source], ['actor', e.actor], ['submitter', e.submitter],
+    ['flags', e.flags?.join(', ')], ['hash', e.hash],
+  ]
+  for (const [name, value] of shown) {
+    const dt = document.createElement('dt')
+    dt.textContent = name
+    const dd = document.createElement('dd')
+    dd.dataset.field = name
+    dd.textContent = value ?? '—'
+    fields.append(dt, dd)
+  }
+  $('detail-json').textContent = JSON.stringify(e, null, 2)
+  $('detail').hidden = false
+}
 
 /** Opens the view of the page's URL, ending the one before. */
 function openView(): void {
@@ -277,7 +232,13 @@ function openView(): void {
   $('sign-out').hidden = token === null
   $('error').textContent = ''
   $('detail').hidden = true
+  $('live').hidden = true
   view = undefined
+  if (token !== panelsToken) {
+    panelsToken = token
+    alerts.open(token ?? undefined)
+    chain.open(token ?? undefined)
+  }
   if (token === null) {
     $('status').dataset.state = 'signed-out'
     $('status').textContent = 'signed out'
@@ -286,8 +247,35 @@ function openView(): void {
   const filters = filtersFromSearch(location.search)
   const form = $<HTMLFormElement>('filters')
   for (const name of FILTER_NAMES) (form.elements.namedItem(name) as HTMLInputElement).value = filters[name] ?? ''
-  view = new LiveView(token, filters)
+  view = new LiveView(token, filters, list, chart)
   void view.open()
+}
+
+/** Replays the view's events from `from` to `to` (the filters' time syntax; `to` empty: now) at `speed`. */
+function play(from: string, to: string, speed: number): void {
+  const token = sessionStorage.getItem(TOKEN_KEY)
+  if (token === null) return
+  view?.end()
+  $('error').textContent = ''
+  $('held').textContent = ''
+  $('pause').textContent = 'Pause'
+  $('live').hidden = false
+  const filters: Filters = { ...filtersFromSearch(location.search), since: from }
+  if (to === '') delete filters.until
+  else filters.until = to
+  const playback = new Playback(token, filters, speed, list, chart, (state, text) => {
+    $('status').dataset.state = state
+    $('status').textContent = text
+    $('count').textContent = `${list.events.length} events`
+  })
+  view = playback
+  playback.open().catch((error: Error) => {
+    if (view !== playback) return
+    playback.end()
+    $('status').dataset.state = 'stopped'
+    $('status').textContent = 'stopped'
+    $('error').textContent = error.message
+  })
 }
 
 function signOut(reason = ''): void {
@@ -305,6 +293,11 @@ function download(name: string, text: string, type: string): void {
 }
 
 function start(): void {
+  list = new EventList($('scroller'), $<HTMLTableSectionElement>('rows'), showDetail)
+  chart = new RateChart($('chart'), $('rate-totals'))
+  alerts = new AlertsPanel($('alerts-list'), $('alerts-error'), $<HTMLInputElement>('ack-note'))
+  chain = new ChainPanel($('last-verify'), $('checkpoints'), $('verify-result'), $<HTMLButtonElement>('verify'))
+  $('alerts-refresh').addEventListener('click', () => void alerts.refresh())
   // The first-start banner's URL signs in through the fragment, which is then removed from
   // the address bar (and so from history and anything copied from it).
   const { token, rest } = tokenFromFragment(location.hash)
@@ -332,10 +325,19 @@ function start(): void {
     history.pushState(null, '', location.pathname)
     openView()
   })
-  $('pause').addEventListener('click', () => view?.togglePause())
+  $('pause').addEventListener('click', () => {
+    view?.togglePause()
+    if (view instanceof Playback) $('pause').textContent = view.paused ? 'Resume' : 'Pause'
+  })
+  $<HTMLFormElement>('playback').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const data = new FormData(event.target as HTMLFormElement)
+    play(String(data.get('from') ?? '').trim(), String(data.get('to') ?? '').trim(), Number(data.get('speed')))
+  })
+  $('live').addEventListener('click', openView)
   $('close-detail').addEventListener('click', () => { $('detail').hidden = true })
-  $('export-csv').addEventListener('click', () => download('tradetrail.csv', CSV_HEADER + (view?.shown ?? []).map(csvRow).join(''), 'text/csv'))
-  $('export-jsonl').addEventListener('click', () => download('tradetrail.jsonl', (view?.shown ?? []).map(jsonLine).join(''), 'application/x-ndjson'))
+  $('export-csv').addEventListener('click', () => download('tradetrail.csv', CSV_HEADER + list.events.map(csvRow).join(''), 'text/csv'))
+  $('export-jsonl').addEventListener('click', () => download('tradetrail.jsonl', list.events.map(jsonLine).join(''), 'application/x-ndjson'))
   addEventListener('popstate', openView)
   openView()
 }

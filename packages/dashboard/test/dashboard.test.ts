@@ -60,7 +60,7 @@ async function post(base: string, events: Array<Record<string, unknown>>): Promi
 }
 
 function rowSeqs(page: Page): Promise<number[]> {
-  return page.$$eval('#rows tr', (trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))
+  return page.$$eval('#rows tr[data-seq]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-seq'))))
 }
 
 /** The seqs of every event matching `search` (a query string), oldest first. */
@@ -180,7 +180,7 @@ test('pause holds new rows and counts them; resume shows them in order', { skip 
   assert.deepEqual(await rowSeqs(page), [], 'no row while paused')
   assert.equal(await page.textContent('#pause'), 'Resume')
   await page.click('#pause')
-  assert.deepEqual(await rowSeqs(page), held)
+  await waitFor(() => rowSeqs(page), (seqs) => seqs.join() === held.join(), { describe: `rows ${held}` })
   assert.equal(await page.textContent('#held'), '')
 })
 
@@ -253,4 +253,133 @@ test('export downloads the rows of the view, as GET /v1/export writes them', { s
     const server = await http(c.url, `/v1/export?format=${format}&${search}`, { token })
     assert.equal(await readFile(saved, 'utf8'), server.text, `the ${format} export equals the server's`)
   }
+})
+
+test('the chart counts the view\'s events per minute by severity, live ones too, with uPlot\'s stylesheet and nothing the CSP refuses', { skip }, async (t) => {
+  const { page, errors } = await freshPage(t)
+  const refused: string[] = []
+  page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) refused.push(message.text()) })
+  await post(c.url, [
+    testEvent('Rates', { ts: '2026-01-02T10:00:05Z', severity: 'info' }), testEvent('Rates', { ts: '2026-01-02T10:00:50Z', severity: 'info' }),
+    testEvent('Rates', { ts: '2026-01-02T10:02:00Z', severity: 'error' }), testEvent('Other', { severity: 'critical' }),
+  ])
+  await openDashboard(page, c.url, '?project=Rates')
+  await waitFor(() => page.textContent('#rate-totals'), (text) => text === 'info 2 · error 1', { describe: '"info 2 · error 1"' })
+  await post(c.url, [testEvent('Rates', { ts: '2026-01-02T10:03:00Z', severity: 'critical' }), testEvent('Other', { severity: 'critical' })])
+  await waitFor(() => page.textContent('#rate-totals'), (text) => text === 'info 2 · error 1 · critical 1', { describe: 'the live critical event counted' })
+  assert.equal(await page.locator('#chart .uplot canvas').count(), 1, 'uPlot drew its canvas')
+  assert.deepEqual(await page.$$eval('#chart .u-legend .u-label', (labels) => labels.map((l) => l.textContent)), ['debug', 'info', 'notice', 'warning', 'error', 'critical'])
+  assert.equal(await page.$eval('#chart .u-wrap', (el) => (globalThis as any).getComputedStyle(el).position), 'relative', 'uPlot\'s stylesheet is in app.css')
+  assert.deepEqual(refused, [], 'the CSP refused nothing')
+  assert.deepEqual(errors, [])
+})
+
+/** A new token of `scope` (limited to `projects` when given), made with the admin token. */
+async function newToken(base: string, scope: string, projects?: string[]): Promise<string> {
+  const answer = await http(base, '/v1/tokens', { token, body: { scope, label: 'dashboard test', ...(projects ? { projects } : {}) } })
+  assert.equal(answer.status, 201, describeAnswer(answer))
+  return answer.json<{ token: string }>().token
+}
+
+test('open alerts are listed as text; acknowledging takes an admin token: a read token is shown the server\'s refusal', { skip }, async (t) => {
+  const hostile = '<img src=x onerror=alert(1)> kill switch'
+  const [seq] = await post(c.url, [testEvent('AlertUi', { severity: 'critical', message: hostile })])
+  const alertOf = async (): Promise<{ id: string; state: string; acknowledged_by: string | null } | undefined> => {
+    const answer = await http(c.url, '/v1/alerts?limit=1000', { token })
+    return answer.json<{ alerts: Array<{ id: string; seq: number; state: string; acknowledged_by: string | null }> }>().alerts.find((a) => a.seq === seq)
+  }
+  const alert = (await waitFor(alertOf, (a) => a !== undefined, { describe: `an alert for seq ${seq}` }))!
+  const item = `#alerts-list li[data-id="${alert.id}"]`
+
+  const reader = await freshPage(t)
+  await openDashboard(reader.page, c.url, '', await newToken(c.url, 'read'))
+  await waitFor(async () => {
+    await reader.page.click('#alerts-refresh')
+    return reader.page.locator(item).count()
+  }, (n) => n === 1, { describe: 'the alert listed' })
+  assert.equal(await reader.page.textContent(`${item} .message`), hostile)
+  assert.equal(await reader.page.getAttribute(item, 'data-state'), 'open')
+  await reader.page.click(`${item} button.ack`)
+  const refusal = await http(c.url, `/v1/alerts/${alert.id}/ack`, { token: await newToken(c.url, 'read'), body: {} })
+  assert.equal(refusal.status, 403, describeAnswer(refusal))
+  await waitFor(() => reader.page.textContent('#alerts-error'), (text) => text === refusal.json<{ error: { message: string } }>().error.message, { describe: 'the server\'s refusal' })
+  assert.equal((await alertOf())?.state, 'open', 'still open')
+
+  const admin = await freshPage(t)
+  await openDashboard(admin.page, c.url)
+  await admin.page.waitForSelector(`${item} button.ack`)
+  await admin.page.fill('#ack-note', 'on it, desk 4')
+  await admin.page.click(`${item} button.ack`)
+  await admin.page.waitForSelector(`${item}[data-state="acknowledged"]`)
+  const acknowledged = await alertOf()
+  assert.equal(acknowledged?.state, 'acknowledged')
+  assert.match(await admin.page.textContent(item) ?? '', new RegExp(`acknowledged by ${acknowledged!.acknowledged_by}`))
+  assert.equal(await admin.page.textContent('#alerts-error'), '')
+  for (const { page, dialogs, errors } of [reader, admin]) {
+    assert.equal(await page.locator('#alerts img').count(), 0)
+    assert.deepEqual([dialogs, errors], [[], []])
+  }
+})
+
+test('chain status: the checkpoints as the server lists them, a verification on demand, refused for a token limited to projects', { skip }, async (t) => {
+  const { page, errors } = await freshPage(t)
+  await openDashboard(page, c.url)
+  const signed = (await http(c.url, '/v1/checkpoints', { token })).json<{ checkpoints: Array<{ seq: number }> }>().checkpoints
+  const expected = signed.length === 0 ? 'no signed checkpoint yet' : new RegExp(`^${signed.length} signed .* the latest at seq ${signed.at(-1)!.seq} `)
+  await waitFor(() => page.textContent('#checkpoints'), (text) => (typeof expected === 'string' ? text === expected : expected.test(text ?? '')), { describe: String(expected) })
+  await page.click('#verify')
+  await page.waitForSelector('#verify-result[data-ok="true"]')
+  assert.match((await page.textContent('#verify-result'))!, /^passed: \d+ events through seq \d+, \d+ of \d+ checkpoints$/)
+  await waitFor(() => page.textContent('#last-verify'), (text) => /^Verification passed: \d+ events/.test(text ?? ''), { describe: 'the recorded run' })
+
+  const limited = await freshPage(t)
+  await openDashboard(limited.page, c.url, '?project=Chain', await newToken(c.url, 'read', ['Chain']))
+  const refusal = await http(c.url, '/v1/checkpoints', { token: await newToken(c.url, 'read', ['Chain']) })
+  assert.equal(refusal.status, 403, describeAnswer(refusal))
+  await waitFor(() => limited.page.textContent('#last-verify'), (text) => text === refusal.json<{ error: { message: string } }>().error.message, { describe: 'the server\'s refusal' })
+  assert.deepEqual([errors, limited.errors], [[], []])
+})
+
+test('playback replays a past range of the view in order, at the chosen speed, then goes back to live', { skip }, async (t) => {
+  const { page, errors } = await freshPage(t)
+  const minute = (m: number): string => `2026-01-03T08:0${m}:00Z`
+  const seqs = await post(c.url, [0, 1, 2, 3, 9].map((m) => testEvent('Play', { ts: minute(m), message: `at minute ${m}` })))
+  await post(c.url, [testEvent('Other', { ts: minute(2) })])
+  const expected = seqs.slice(0, 4)
+  await openDashboard(page, c.url, '?project=Play')
+  // Every distinct list of rows the page shows from now on, with when it showed it.
+  await page.evaluate(() => {
+    const w = globalThis as any
+    w.shown = []
+    new w.MutationObserver(() => {
+      const now = [...w.document.querySelectorAll('#rows tr[data-seq]')].map((tr: any) => Number(tr.dataset.seq)).join()
+      if (w.shown.at(-1)?.seqs !== now) w.shown.push({ seqs: now, at: w.performance.now() })
+    }).observe(w.document.getElementById('rows'), { childList: true })
+  })
+  await page.fill('#playback [name=from]', minute(0))
+  await page.fill('#playback [name=to]', '2026-01-03T08:05:00Z')
+  await page.selectOption('#playback [name=speed]', '300')
+  const clickedAt = await page.evaluate(() => (globalThis as any).performance.now() as number)
+  await page.click('#playback button[type=submit]')
+  await page.waitForSelector('#status[data-state="playback-done"]', { timeout: 5000 })
+  assert.equal(await page.textContent('#status'), 'playback done: 4 events')
+  const shown = await page.evaluate(() => (globalThis as any).shown as Array<{ seqs: string; at: number }>)
+  const steps = shown.filter((s) => s.seqs !== '')
+  assert.deepEqual(steps.map((s) => s.seqs), expected.map((_, i) => expected.slice(0, i + 1).join()), 'one row more at a time, in order')
+  // A minute apart at 300×: row i is due 200·i ms after the replay starts, which is after the
+  // click (timers are never early; a row is drawn at or after its time).
+  for (let i = 1; i < steps.length; i++) assert.ok(steps[i]!.at - clickedAt >= 200 * i, `row ${i} after ${Math.round(steps[i]!.at - clickedAt)} ms, not ${200 * i}`)
+  assert.equal(await page.textContent(`${rowOf(page, expected[0]!)} td.message`), 'at minute 0')
+
+  await page.click('#live')
+  await page.waitForSelector('#status[data-state="connected"]')
+  await waitFor(() => rowSeqs(page), (rows) => rows.join() === seqs.join(), { describe: `the live view's rows ${seqs}` })
+  assert.ok(await page.isHidden('#live'))
+
+  // A range the server refuses is said in its words.
+  await page.fill('#playback [name=from]', 'yesterday-ish')
+  await page.click('#playback button[type=submit]')
+  await waitFor(() => page.textContent('#error'), (text) => /since/.test(text ?? ''), { describe: 'the refusal of the bad bound' })
+  assert.equal(await page.getAttribute('#status', 'data-state'), 'stopped')
+  assert.deepEqual(errors, [])
 })
