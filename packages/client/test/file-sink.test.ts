@@ -25,9 +25,14 @@ const SAFE = { mounts: 'rootfs / ext4 rw 0 0\n', inContainer: false, env: {} }
 /** A sink in a fresh temp dir that the test closes; errors reported through onError are collected. */
 function openSink(t: TestContext, options: Partial<FileSinkOptions> = {}): { sink: FileSink; path: string; errors: TradetrailError[] } {
   const errors: TradetrailError[] = []
-  const path = join(tempDir(t, 'tt-file-sink'), 'audit.jsonl')
+  // The directory goes after the sink has closed: closing may still write (and so recreate) it.
+  const removals: Array<() => void> = []
+  const path = join(tempDir({ after: (fn) => removals.push(fn) }, 'tt-file-sink'), 'audit.jsonl')
   const sink = new FileSink({ project: 'TestBot', path, ...SAFE, onError: (e) => errors.push(e), ...options })
-  t.after(() => sink.close())
+  t.after(async () => {
+    await sink.close()
+    for (const remove of removals) remove()
+  })
   return { sink, path: sink.path ?? path, errors }
 }
 
