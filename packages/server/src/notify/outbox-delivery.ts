@@ -7,6 +7,7 @@
  * are found every `pollMs`.
  */
 import { type Clock, type OutboxEntry, type OutboxStore, type Timer, formatMicros, timestampMicros } from '@tradetrail/core'
+import { SerialRun } from '../serial-run.ts'
 import type { Notifier } from './notifier.ts'
 
 export interface OutboxDeliveryOptions {
@@ -29,10 +30,8 @@ export interface OutboxDeliveryOptions {
 const BATCH = 50
 
 class ChannelState {
-  running: Promise<void> | undefined
-  again = false
   timer: Timer | undefined
-  constructor(readonly notifier: Notifier) {}
+  constructor(readonly notifier: Notifier, readonly sender: SerialRun) {}
 }
 
 export class OutboxDelivery {
@@ -44,7 +43,17 @@ export class OutboxDelivery {
 
   constructor(options: OutboxDeliveryOptions) {
     this.#options = options
-    this.#states = options.channels.map((c) => new ChannelState(c))
+    this.#states = options.channels.map((c) => {
+      const state: ChannelState = new ChannelState(c, new SerialRun(async () => {
+        try {
+          await this.#sendDue(state)
+        } catch (error) {
+          // The outbox itself failed (a busy store): the poll tries again.
+          this.#options.onFailure?.(c, error, this.#options.pollMs ?? 5000)
+        }
+      }, () => !this.#closed))
+      return state
+    })
   }
 
   /** Sends what is due now, then whenever nudged, when a backoff ends, and every `pollMs`. */
@@ -72,7 +81,7 @@ export class OutboxDelivery {
     this.#closed = true
     this.#poll?.cancel()
     for (const state of this.#states) state.timer?.cancel()
-    await Promise.all(this.#states.map((s) => s.running))
+    await Promise.all(this.#states.map((s) => s.sender.running))
     for (const state of this.#states) state.notifier.close()
   }
 
@@ -83,22 +92,7 @@ export class OutboxDelivery {
   }
 
   #run(state: ChannelState): Promise<void> {
-    if (state.running !== undefined) {
-      state.again = true
-      return state.running
-    }
-    state.running = (async () => {
-      do {
-        state.again = false
-        try {
-          await this.#sendDue(state)
-        } catch (error) {
-          // The outbox itself failed (a busy store): the poll tries again.
-          this.#options.onFailure?.(state.notifier, error, this.#options.pollMs ?? 5000)
-        }
-      } while (state.again && !this.#closed)
-    })().finally(() => { state.running = undefined })
-    return state.running
+    return state.sender.run()
   }
 
   async #sendDue(state: ChannelState): Promise<void> {

@@ -12,6 +12,7 @@
  */
 import { type Anchor, type Clock, type EventStore, type Timer, formatMicros } from '@tradetrail/core'
 import { type TradetrailConfig, readSettingFile } from '../config.ts'
+import { SerialRun } from '../serial-run.ts'
 import { DirectoryWitness } from './directory-witness.ts'
 import { HttpWitness } from './http-witness.ts'
 import type { WitnessKind, WitnessRecord } from './witness-record.ts'
@@ -69,10 +70,7 @@ class WitnessState {
   lastDeliveredMicros: number | undefined
   retryAtMicros: number | undefined
   retry: Timer | undefined
-  running: Promise<void> | undefined
-  /** Asked to run while running: run again at its end. */
-  again = false
-  constructor(readonly target: WitnessTarget) {}
+  constructor(readonly target: WitnessTarget, readonly deliverer: SerialRun) {}
   cursorName(kind: WitnessKind): string { return `witness:${this.target.kind}:${this.target.where}:${kind}` }
 }
 
@@ -87,7 +85,10 @@ export class WitnessDelivery {
   constructor(options: WitnessDeliveryOptions) {
     this.#options = options
     this.#clock = options.clock
-    this.#states = options.targets.map((t) => new WitnessState(t))
+    this.#states = options.targets.map((t) => {
+      const state: WitnessState = new WitnessState(t, new SerialRun(() => this.#deliverPending(state), () => !this.#closed && this.#due(state)))
+      return state
+    })
   }
 
   /** Delivers what is pending now, then whenever nudged and every `pollMs` (the collector). */
@@ -130,7 +131,7 @@ export class WitnessDelivery {
     for (const state of this.#states) state.retry?.cancel()
     try {
       await Promise.all(this.#states.map(async (state) => {
-        await state.running
+        await state.deliverer.running
         await this.#run(state)
       }))
     } finally {
@@ -143,17 +144,7 @@ export class WitnessDelivery {
   }
 
   #run(state: WitnessState): Promise<void> {
-    if (state.running !== undefined) {
-      state.again = true
-      return state.running
-    }
-    state.running = (async () => {
-      do {
-        state.again = false
-        await this.#deliverPending(state)
-      } while (state.again && !this.#closed && this.#due(state))
-    })().finally(() => { state.running = undefined })
-    return state.running
+    return state.deliverer.run()
   }
 
   /**
